@@ -1,0 +1,165 @@
+"""`hwgen flow SPEC` and the options shared with `hwgen convert`."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+import sys
+from pathlib import Path
+
+from hwgen.errors import HwgenError
+
+
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", nargs="?", help="model spec YAML, or a zoo name (see `hwgen models`)")
+    p.add_argument("--model-file", help="your own trained QKeras model (.h5/.keras) instead of a spec")
+    p.add_argument("--data", help="data file: .npz with X,y (or X_train/y_train/X_test/y_test), or CSV")
+    p.add_argument("--trust-model-code", action="store_true", help="load model files with Lambda layers/custom objects")
+    p.add_argument("--input-bits", type=int, default=16, help="input fixed-point width for --model-file (default 16)")
+    p.add_argument("--input-integer", type=int, default=5, help="input integer bits, sign excluded, for --model-file (default 5)")
+    p.add_argument("--board", default=None, help="board name or part (see `hwgen boards`; default pynq-z2)")
+    p.add_argument("--out", help="run directory (default runs/<model name>)")
+    p.add_argument("--force", action="store_true", help="replace an earlier, different hwgen run in --out")
+    p.add_argument("--untrained", action="store_true", help="skip training: seeded random weights, one-shot pruning")
+    p.add_argument("--seed", type=int, help="override the spec's training seed")
+    p.add_argument("--epochs", type=int, help="override the spec's number of epochs")
+    p.add_argument("--bits", type=int, help="override every weight/bias/activation width (integer bits kept)")
+    p.add_argument("--sparsity", type=float, help="override the pruning target sparsity")
+    p.add_argument("--backend", choices=["Vitis", "Vivado"], help="hls4ml backend (default from spec: Vitis)")
+    p.add_argument("--strategy", choices=["latency", "resource"], help="hls4ml strategy")
+    p.add_argument("--reuse-factor", type=int, help="hls4ml reuse factor")
+    p.add_argument("--io-type", choices=["io_parallel", "io_stream"], help="hls4ml IO type")
+    p.add_argument("--clock-mhz", type=float, help="target clock (default: the board's)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    add_model_arguments(p)
+    p.add_argument("--synth", default="auto", help="comma-separated: auto (vendor if installed, else open; plus estimate), open, vendor, estimate, none")
+    p.add_argument("--no-baseline", action="store_true", help="skip the software CPU/GPU baselines")
+    p.add_argument("--baseline-reps", type=int, default=100, help="timed repetitions per baseline (default 100)")
+    p.add_argument("--rtl-samples", type=int, default=300, help="test samples simulated at RTL level (default 300)")
+    p.add_argument("--timeout", type=float, default=3600.0, help="time limit per synthesis tool run, seconds")
+
+
+def spec_from_args(args):
+    """The ModelSpec to run: the given spec with CLI overrides, or one describing --model-file."""
+    from hwgen.spec import ModelSpec, Precision, load_spec
+
+    if args.model_file:
+        if args.spec:
+            raise HwgenError("give either a spec or --model-file, not both")
+        return _spec_for_model_file(Path(args.model_file), args)
+    if not args.spec:
+        raise HwgenError("name a model spec (e.g. models/digits_mlp.yaml or digits_mlp) or pass --model-file")
+    spec = load_spec(args.spec)
+    changes: dict = {}
+    if args.seed is not None:
+        changes["training"] = {"seed": args.seed}
+    if args.epochs is not None:
+        if args.epochs < 1:
+            raise HwgenError("--epochs must be >= 1")
+        changes.setdefault("training", {})["epochs"] = args.epochs
+        if spec.pruning.end_epoch and spec.pruning.end_epoch > args.epochs:
+            changes["pruning"] = {"end_epoch": args.epochs, "begin_epoch": min(spec.pruning.begin_epoch, max(args.epochs - 1, 0))}
+    if args.sparsity is not None:
+        if not 0.0 <= args.sparsity < 1.0:
+            raise HwgenError("--sparsity must be in [0, 1)")
+        changes.setdefault("pruning", {})["target_sparsity"] = args.sparsity
+    hls = {k: v for k, v in {"backend": args.backend, "strategy": args.strategy, "reuse_factor": args.reuse_factor, "io_type": args.io_type}.items() if v is not None}
+    if hls.get("reuse_factor") is not None and hls["reuse_factor"] < 1:
+        raise HwgenError("--reuse-factor must be >= 1")
+    if hls:
+        changes["hls"] = hls
+    if changes:
+        spec = spec.with_overrides(**changes)
+    if args.bits is not None:
+        spec = with_bits(spec, args.bits)
+    return spec
+
+
+def with_bits(spec, bits: int):
+    """Every weight, bias and activation at `bits` wide (integer bits kept, clipped to fit)."""
+    from hwgen.spec import Precision
+
+    if not 2 <= bits <= 32:
+        raise HwgenError("--bits must be in [2, 32]")
+
+    def p(prec):
+        return Precision(bits, min(prec.integer, bits - 1)) if prec else None
+
+    layers = tuple(
+        dataclasses.replace(
+            layer, weight=p(layer.weight), bias=p(layer.bias),
+            bits=bits if layer.type == "relu" else layer.bits,
+            integer=min(layer.integer, bits) if layer.type == "relu" else layer.integer,
+        )
+        for layer in spec.layers
+    )
+    return dataclasses.replace(spec, layers=layers)
+
+
+def _spec_for_model_file(path: Path, args):
+    from hwgen.modelio import check_model_file
+    from hwgen.spec import DatasetSpec, ModelSpec, Precision
+
+    check_model_file(path, trust_code=args.trust_model_code)
+    from hwgen.modelio import load_model
+
+    model = load_model(path, trust_code=args.trust_model_code)
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise HwgenError(f"{path}: hwgen takes models with one input and one output")
+    out_shape = model.output_shape
+    if len(out_shape) != 2:
+        raise HwgenError(f"{path}: the output must be a vector of class scores (got shape {out_shape})")
+    last = model.layers[-1]
+    if type(last).__name__ in ("Activation", "Softmax") and "softmax" in str(last.get_config()).lower():
+        raise HwgenError(f"{path}: the model ends in a softmax; hwgen compares logits, so save the model without the final softmax")
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", path.stem) or "model"
+    return ModelSpec(
+        name=name,
+        dataset=DatasetSpec(name="npz", path=args.data),
+        input_shape=tuple(int(s) for s in model.input_shape[1:]),
+        input_precision=Precision(args.input_bits, args.input_integer),
+        layers=(),
+        n_classes=int(out_shape[-1]),
+        description=f"user model file {path.name}",
+        source_path=str(path),
+    )
+
+
+def options_from_args(args, **extra):
+    from hwgen.flow import DEFAULT_BOARD, FlowOptions
+
+    synth = tuple(s.strip() for s in getattr(args, "synth", "none").split(",") if s.strip())
+    return FlowOptions(
+        board=args.board or DEFAULT_BOARD,
+        out=Path(args.out) if args.out else None,
+        force=args.force,
+        untrained=args.untrained,
+        data_path=args.data,
+        synth=synth or ("none",),
+        baseline=not getattr(args, "no_baseline", True),
+        clock_mhz=args.clock_mhz,
+        rtl_max_samples=getattr(args, "rtl_samples", 300),
+        tool_timeout_s=getattr(args, "timeout", 3600.0),
+        baseline_reps=getattr(args, "baseline_reps", 100),
+        model_file=args.model_file,
+        trust_model_code=args.trust_model_code,
+        quiet=args.quiet,
+        **extra,
+    )
+
+
+def main(args) -> int:
+    from hwgen.flow import run_flow
+    from hwgen.report import summary_lines
+
+    spec = spec_from_args(args)
+    opts = options_from_args(args)
+    result = run_flow(spec, opts)
+    print("\n".join(summary_lines(result.report)))
+    print(f"  run dir    {result.run_dir}  (report.json, report.md, report.html)")
+    csim = result.report.get("csim") or {}
+    return 0 if csim.get("bit_exact_fraction", 1.0) == 1.0 else 1

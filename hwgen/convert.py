@@ -1,0 +1,155 @@
+"""Stage 2: hls4ml turns the trained QKeras model into an HLS C++ project for the board.
+
+Precisions follow the QKeras quantizers (hls4ml's QKeras-aware 'name' granularity); result and
+accumulator types are hls4ml's 'auto' inference, wide enough to be exact, which the C-sim
+stage then checks bit for bit. Reads train/model.h5 and train/data.npz; writes hls/ and
+convert.json.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hwgen.boards import Board
+from hwgen.errors import HwgenError
+from hwgen.modelio import load_model
+from hwgen.results import write_json
+from hwgen.rundir import RunPaths
+
+PROJECT_NAME = "myproject"
+# Generated files whose bytes define the project (the Keras copy and absolute paths excluded).
+_HASHED_SUFFIXES = (".cpp", ".h", ".tcl", ".txt", ".sh")
+
+
+@dataclass(frozen=True)
+class HlsOptions:
+    backend: str = "Vitis"
+    strategy: str = "latency"  # latency | resource
+    reuse_factor: int = 1
+    io_type: str = "io_parallel"
+    clock_mhz: float | None = None  # default: the board's clock
+
+
+@dataclass(frozen=True)
+class ConvertResult:
+    project_dir: str
+    backend: str
+    part: str
+    board: str
+    clock_mhz: float
+    clock_period_ns: float
+    strategy: str
+    reuse_factor: int
+    io_type: str
+    input_type: str
+    layers: list[dict]  # name, class, result/weight/bias/accum precisions, reuse factor
+    hls4ml_version: str
+    project_sha256: str
+    wall_s: float
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _hls_precision(text: str) -> str:
+    """hls4ml config precision for an ap type string: ap_fixed<16,6> -> fixed<16,6>."""
+    return text.replace("ap_", "")
+
+
+def build_config(model, opts: HlsOptions, input_type: str) -> dict:
+    import hls4ml
+
+    cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=opts.backend)
+    cfg["Model"]["Strategy"] = opts.strategy.capitalize()
+    cfg["Model"]["ReuseFactor"] = opts.reuse_factor
+    input_name = model.layers[0].name
+    for name, layer_cfg in cfg["LayerName"].items():
+        if "ReuseFactor" in layer_cfg:
+            layer_cfg["ReuseFactor"] = opts.reuse_factor
+        if opts.strategy == "resource" and name != input_name:
+            layer_cfg["Strategy"] = "Resource"
+    cfg["LayerName"][input_name]["Precision"] = {"result": _hls_precision(input_type)}
+    return cfg
+
+
+def project_digest(project_dir: Path) -> str:
+    """sha256 over the generated sources (the random build stamp is fixed by the caller)."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in Path(project_dir).rglob("*") if p.is_file() and p.suffix in _HASHED_SUFFIXES):
+        rel = path.relative_to(project_dir).as_posix()
+        if rel.startswith("firmware/ap_types/") or rel.startswith("firmware/nnet_utils/"):
+            continue  # library headers copied verbatim from hls4ml
+        text = path.read_bytes().replace(str(Path(project_dir).resolve()).encode(), b"<project>")
+        h.update(rel.encode() + b"\0" + text + b"\0")
+    return h.hexdigest()
+
+
+def run_convert(paths: RunPaths, board: Board, opts: HlsOptions, stamp: str, trust_code: bool = False) -> ConvertResult:
+    import hls4ml
+
+    start = time.monotonic()
+    model = load_model(paths.model, trust_code=trust_code)
+    data = np.load(paths.data)
+    input_type = str(data["input_hls_type"])
+    clock_mhz = opts.clock_mhz or board.clock_mhz
+    cfg = build_config(model, opts, input_type)
+    out_dir = paths.hls_dir
+    try:
+        hls_model = hls4ml.converters.convert_from_keras_model(
+            model,
+            hls_config=cfg,
+            output_dir=str(out_dir),
+            project_name=PROJECT_NAME,
+            backend=opts.backend,
+            part=board.part,
+            clock_period=round(1000.0 / clock_mhz, 6),
+            io_type=opts.io_type,
+        )
+    except Exception as exc:  # noqa: BLE001 - hls4ml reports unsupported layers as assorted exceptions
+        raise HwgenError(
+            f"hls4ml could not convert the model ({type(exc).__name__}: {exc}); check that every layer is one "
+            "hls4ml supports (Dense, Conv1D/2D, pooling, activations, QKeras quantizers)"
+        ) from None
+    # hls4ml's writer flow starts with a pass that draws a random build stamp; run only its
+    # writing pass with a stamp derived from the run fingerprint so the project is reproducible.
+    from hls4ml.model.optimizer import get_optimizer
+
+    hls_model.config.config["Stamp"] = stamp
+    get_optimizer(f"{opts.backend.lower()}:write_hls").transform(hls_model)
+    layers = []
+    for layer in hls_model.get_layers():
+        entry = {"name": layer.name, "class": layer.class_name, "result": str(layer.get_output_variable().type.precision)}
+        for var_name, var in getattr(layer, "weights", {}).items():
+            entry[var_name] = str(var.type.precision)
+        accum = layer.get_attr("accum_t")
+        if accum is not None:
+            entry["accum"] = str(accum.precision)
+        rf = layer.get_attr("reuse_factor")
+        if rf is not None:
+            entry["reuse_factor"] = int(rf)
+        layers.append(entry)
+    used_rf = sorted({entry["reuse_factor"] for entry in layers if "reuse_factor" in entry})
+    result = ConvertResult(
+        project_dir=str(out_dir.relative_to(paths.root)),
+        backend=opts.backend,
+        part=board.part,
+        board=board.name,
+        clock_mhz=clock_mhz,
+        clock_period_ns=round(1000.0 / clock_mhz, 6),
+        strategy=opts.strategy,
+        reuse_factor=used_rf[-1] if used_rf else opts.reuse_factor,
+        io_type=opts.io_type,
+        input_type=input_type,
+        layers=layers,
+        hls4ml_version=hls4ml.__version__,
+        project_sha256=project_digest(out_dir),
+        wall_s=round(time.monotonic() - start, 3),
+    )
+    write_json(paths.convert_json, result.to_dict())
+    return result

@@ -1,0 +1,19 @@
+"""Analytical resource and latency estimate of an hls4ml project, without vendor tools.
+
+    from hwgen.estimate import estimate_project, run_estimate
+    est = estimate_project("prj/", tool="vitis_hls-2024.1")     # Estimate: per-layer + total
+    est.to_synth_result(board)                                   # SynthResult(kind='estimate')
+    run_estimate(run_dir, board, tool_family="vitis_hls")        # writes RUN/synth/estimate_*.json
+
+See model.py (what is counted), calibration.py / calibration.yaml (per-family factors, points
+and their provenance) and calibrate.py (rebuilding the calibration from the fixtures).
+"""
+
+from hwgen.estimate.calibration import Calibration, load_calibration
+from hwgen.estimate.estimator import MODEL_VERSION, Estimate, estimate_project, parse_tool, run_estimate
+from hwgen.estimate.project import HlsProject, read_project
+
+__all__ = [
+    "MODEL_VERSION", "Calibration", "Estimate", "HlsProject", "estimate_project", "load_calibration",
+    "parse_tool", "read_project", "run_estimate",
+]

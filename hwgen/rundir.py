@@ -1,0 +1,120 @@
+"""Run directory layout and its safe, atomic creation.
+
+A run is built in a hidden sibling folder and renamed into place only when every stage
+succeeded, so a failed or interrupted run never leaves a half-written directory, and an
+existing directory is replaced only when it holds the same run (same fingerprint) or the
+user passed --force for an earlier hwgen run. A folder hwgen did not make is never touched.
+
+Layout (paths relative to the run dir; each stage reads only what earlier stages wrote):
+    run.json                 manifest: name, fingerprint, spec, board, options, versions, stage times
+    spec.yaml                the (normalized) model spec
+    train/model.h5           trained QKeras model (pruning wrappers stripped)
+    train/data.npz           X_test (already on the input fixed-point grid), y_test, logits_qkeras, logits_float
+    train/train.json         TrainResult
+    hls/                     the hls4ml project (hls4ml_config.yml, firmware/, build scripts)
+    convert.json             ConvertResult
+    csim.json                CsimResult
+    synth/<source>.json      one SynthResult per synthesis source; synth/<source>/ holds its logs
+    baseline/baseline.json   software CPU/GPU baselines
+    report.json, report.md, report.html, plots/
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from hwgen.errors import HwgenError
+from hwgen.results import read_json
+
+MANIFEST = "run.json"
+
+
+class RunPaths:
+    """Names of the artifacts inside one run directory."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    manifest = property(lambda self: self.root / MANIFEST)
+    spec = property(lambda self: self.root / "spec.yaml")
+    train_dir = property(lambda self: self.root / "train")
+    model = property(lambda self: self.root / "train" / "model.h5")
+    data = property(lambda self: self.root / "train" / "data.npz")
+    train_json = property(lambda self: self.root / "train" / "train.json")
+    hls_dir = property(lambda self: self.root / "hls")
+    convert_json = property(lambda self: self.root / "convert.json")
+    csim_json = property(lambda self: self.root / "csim.json")
+    synth_dir = property(lambda self: self.root / "synth")
+    baseline_dir = property(lambda self: self.root / "baseline")
+    report_json = property(lambda self: self.root / "report.json")
+
+
+def existing_run(path: Path) -> RunPaths:
+    """A finished run directory given on the command line; error if it is not one."""
+    path = Path(path)
+    if not (path / MANIFEST).is_file():
+        raise HwgenError(f"{path} is not an hwgen run directory (no {MANIFEST}); create one with `hwgen flow`")
+    return RunPaths(path)
+
+
+def run_fingerprint(path: Path) -> str | None:
+    try:
+        return read_json(Path(path) / MANIFEST).get("fingerprint")
+    except (OSError, ValueError):
+        return None
+
+
+@contextmanager
+def staged_run_dir(out: Path, fingerprint: str, force: bool = False) -> Iterator[Path]:
+    """Yield a fresh staging folder; on success it replaces `out`, on failure it is removed."""
+    out = Path(out).resolve()
+    if out.exists():
+        if not out.is_dir():
+            raise HwgenError(f"--out {out} exists and is not a directory; choose another --out")
+        if any(out.iterdir()):
+            old = run_fingerprint(out)
+            if old is None:
+                raise HwgenError(
+                    f"--out {out} already holds files that hwgen did not create; choose an empty or new directory"
+                )
+            if old != fingerprint and not force:
+                raise HwgenError(
+                    f"--out {out} already holds a different run (fingerprint {old[:12]}); choose another --out "
+                    "or pass --force to replace it"
+                )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    # Swap in: move the old run aside first so a crash here still leaves one complete run.
+    trash = None
+    if out.exists():
+        trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.replace(out, trash / "run")
+    os.replace(staging, out)
+    if trash is not None:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+@contextmanager
+def staged_subdir(target: Path) -> Iterator[Path]:
+    """Like staged_run_dir for one stage's folder inside an existing run (replaces its own output)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(staging, target)

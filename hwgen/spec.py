@@ -1,0 +1,378 @@
+"""Model spec: a YAML file naming the dataset, layers with their QKeras quantizers, pruning,
+training and HLS options. Parsing is strict: an unknown key or a bad value is an error that
+names the key and says what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hwgen.errors import HwgenError
+from hwgen.resources import data_dir
+
+DATASETS = ("digits", "jet_hlf", "npz", "synthetic")
+LAYER_TYPES = ("dense", "conv2d", "relu", "maxpool2d", "flatten")
+OPTIMIZERS = ("adam", "sgd")
+STRATEGIES = ("latency", "resource")
+IO_TYPES = ("io_parallel", "io_stream")
+BACKENDS = ("Vitis", "Vivado")
+# Layer names become parts of generated C++/Verilog identifiers: keep clear of names hls4ml
+# reserves and of C++/Verilog keywords.
+RESERVED_NAMES = {
+    "input", "x_input", "output_layer", "auto", "bool", "break", "case", "char", "class", "const", "continue",
+    "default", "delete", "do", "double", "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int",
+    "long", "namespace", "new", "operator", "private", "public", "register", "return", "short", "signed",
+    "sizeof", "static", "struct", "switch", "template", "this", "typedef", "union", "unsigned", "void",
+    "volatile", "while", "module", "endmodule", "wire", "reg", "assign", "always", "begin", "end", "logic",
+    "nnet", "myproject",
+}
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Signed fixed point <bits, integer> as in QKeras quantized_bits: `integer` excludes the sign bit,
+    so {bits: 16, integer: 5} is ap_fixed<16,6> in HLS terms."""
+
+    bits: int
+    integer: int
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    test_fraction: float = 0.25
+    path: str | None = None  # npz or csv file for jet_hlf / npz
+    standardize: bool = False  # z-score features using the training split
+    n_samples: int = 512  # synthetic only
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    type: str
+    name: str
+    units: int | None = None  # dense
+    filters: int | None = None  # conv2d
+    kernel_size: tuple[int, int] | None = None
+    strides: tuple[int, int] = (1, 1)
+    padding: str = "valid"
+    pool_size: tuple[int, int] | None = None  # maxpool2d
+    weight: Precision | None = None
+    bias: Precision | None = None
+    bits: int | None = None  # relu activation bits
+    integer: int | None = None  # relu activation integer bits
+
+
+@dataclass(frozen=True)
+class PruningSpec:
+    target_sparsity: float = 0.0
+    begin_epoch: int = 0
+    end_epoch: int | None = None  # default: 80% of training
+    frequency: int = 10  # pruning steps between mask updates
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    epochs: int = 20
+    batch_size: int = 32
+    optimizer: str = "adam"
+    learning_rate: float = 0.003
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class HlsSpec:
+    backend: str = "Vitis"
+    strategy: str = "latency"
+    reuse_factor: int = 1
+    io_type: str = "io_parallel"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    dataset: DatasetSpec
+    input_shape: tuple[int, ...]
+    input_precision: Precision
+    layers: tuple[LayerSpec, ...]
+    n_classes: int
+    pruning: PruningSpec = PruningSpec()
+    training: TrainingSpec = TrainingSpec()
+    hls: HlsSpec = HlsSpec()
+    description: str = ""
+    source_path: str | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d.pop("source_path", None)
+        return d
+
+    def fingerprint(self, **extra: Any) -> str:
+        blob = json.dumps({"spec": self.to_dict(), **extra}, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def with_overrides(self, **changes: Any) -> "ModelSpec":
+        """Copy with nested fields replaced, e.g. hls={'reuse_factor': 4}, training={'seed': 1}."""
+        kw = {}
+        for key, value in changes.items():
+            current = getattr(self, key)
+            kw[key] = dataclasses.replace(current, **value) if isinstance(value, dict) else value
+        return dataclasses.replace(self, **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# parsing
+
+
+def _err(where: str, msg: str) -> HwgenError:
+    return HwgenError(f"spec {where}: {msg}")
+
+
+def _check_keys(where: str, raw: dict, allowed: set[str], required: set[str] = frozenset()) -> None:
+    if not isinstance(raw, dict):
+        raise _err(where, f"must be a mapping, got {type(raw).__name__}")
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise _err(where, f"unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+    missing = sorted(required - set(raw))
+    if missing:
+        raise _err(where, f"missing required key(s) {missing}")
+
+
+def _int(where: str, value: Any, lo: int | None = None, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _err(where, f"must be an integer, got {value!r}")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise _err(where, f"must be in [{lo}, {hi}], got {value}")
+    return value
+
+
+def _float(where: str, value: Any, lo: float, hi: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (lo <= value <= hi):
+        raise _err(where, f"must be a number in [{lo}, {hi}], got {value!r}")
+    return float(value)
+
+
+def _choice(where: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise _err(where, f"must be one of {list(choices)}, got {value!r}")
+    return value
+
+
+def _pair(where: str, value: Any) -> tuple[int, int]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value, value]
+    if not (isinstance(value, (list, tuple)) and len(value) == 2):
+        raise _err(where, f"must be an integer or a pair [h, w], got {value!r}")
+    return (_int(where, value[0], 1, 64), _int(where, value[1], 1, 64))
+
+
+def _precision(where: str, raw: Any) -> Precision:
+    _check_keys(where, raw, {"bits", "integer"}, {"bits", "integer"})
+    bits = _int(f"{where}.bits", raw["bits"], 2, 32)
+    integer = _int(f"{where}.integer", raw["integer"], 0, bits - 1)
+    return Precision(bits, integer)
+
+
+def _layer(where: str, raw: Any, index: int) -> LayerSpec:
+    if not isinstance(raw, dict) or "type" not in raw:
+        raise _err(where, "each layer must be a mapping with a 'type'")
+    ltype = _choice(f"{where}.type", raw["type"], LAYER_TYPES)
+    common = {"type", "name"}
+    allowed = {
+        "dense": common | {"units", "weight", "bias"},
+        "conv2d": common | {"filters", "kernel_size", "strides", "padding", "weight", "bias"},
+        "relu": common | {"bits", "integer"},
+        "maxpool2d": common | {"pool_size"},
+        "flatten": common,
+    }[ltype]
+    required = {"dense": {"units", "weight"}, "conv2d": {"filters", "kernel_size", "weight"}, "relu": {"bits"}}.get(
+        ltype, set()
+    )
+    _check_keys(where, raw, allowed, required)
+    name = raw.get("name", f"{ltype}{index}")
+    if not isinstance(name, str) or not name.replace("_", "").isalnum() or not name[0].isalpha():
+        raise _err(f"{where}.name", f"must start with a letter and hold only letters, digits and '_', got {name!r}")
+    if name.lower() in RESERVED_NAMES:
+        raise _err(f"{where}.name", f"{name!r} is reserved (hls4ml/C++/Verilog); choose another layer name")
+    kw: dict[str, Any] = {"type": ltype, "name": name}
+    if ltype in ("dense", "conv2d"):
+        kw["weight"] = _precision(f"{where}.weight", raw["weight"])
+        kw["bias"] = _precision(f"{where}.bias", raw["bias"]) if "bias" in raw else kw["weight"]
+    if ltype == "dense":
+        kw["units"] = _int(f"{where}.units", raw["units"], 1, 4096)
+    if ltype == "conv2d":
+        kw["filters"] = _int(f"{where}.filters", raw["filters"], 1, 1024)
+        kw["kernel_size"] = _pair(f"{where}.kernel_size", raw["kernel_size"])
+        kw["strides"] = _pair(f"{where}.strides", raw.get("strides", 1))
+        kw["padding"] = _choice(f"{where}.padding", raw.get("padding", "valid"), ("valid", "same"))
+    if ltype == "relu":
+        kw["bits"] = _int(f"{where}.bits", raw["bits"], 2, 32)
+        kw["integer"] = _int(f"{where}.integer", raw.get("integer", 0), 0, kw["bits"])
+    if ltype == "maxpool2d":
+        kw["pool_size"] = _pair(f"{where}.pool_size", raw.get("pool_size", 2))
+    return LayerSpec(**kw)
+
+
+def parse_spec(raw: Any, source: str = "<spec>") -> ModelSpec:
+    top = {"name", "description", "dataset", "input", "layers", "classes", "pruning", "training", "hls"}
+    _check_keys("(top level)", raw, top, {"name", "dataset", "input", "layers", "classes"})
+    name = raw["name"]
+    if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
+        raise _err("name", f"must hold only letters, digits, '_' and '-', got {name!r}")
+
+    ds_raw = raw["dataset"]
+    _check_keys("dataset", ds_raw, {"name", "test_fraction", "path", "standardize", "n_samples"}, {"name"})
+    dataset = DatasetSpec(
+        name=_choice("dataset.name", ds_raw["name"], DATASETS),
+        test_fraction=_float("dataset.test_fraction", ds_raw.get("test_fraction", 0.25), 0.05, 0.9),
+        path=ds_raw.get("path"),
+        standardize=bool(ds_raw.get("standardize", False)),
+        n_samples=_int("dataset.n_samples", ds_raw.get("n_samples", 512), 16, 1_000_000),
+    )
+    if dataset.path is not None and not isinstance(dataset.path, str):
+        raise _err("dataset.path", "must be a file path string")
+
+    in_raw = raw["input"]
+    _check_keys("input", in_raw, {"shape", "precision"}, {"shape"})
+    shape = in_raw["shape"]
+    if not (isinstance(shape, list) and shape and all(isinstance(s, int) and s > 0 for s in shape)) or len(shape) > 3:
+        raise _err("input.shape", f"must be a list of 1 to 3 positive integers, got {shape!r}")
+    in_prec = _precision("input.precision", in_raw.get("precision", {"bits": 16, "integer": 5}))
+
+    layers_raw = raw["layers"]
+    if not isinstance(layers_raw, list) or not layers_raw:
+        raise _err("layers", "must be a non-empty list")
+    layers = tuple(_layer(f"layers[{i}]", lr, i) for i, lr in enumerate(layers_raw))
+    names = [layer.name for layer in layers]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise _err("layers", f"layer names must be unique, repeated: {dupes}")
+    if layers[-1].type != "dense":
+        raise _err("layers", "the last layer must be 'dense' (its outputs are the logits)")
+
+    n_classes = _int("classes", raw["classes"], 2, 10000)
+    if layers[-1].units != n_classes:
+        raise _err("layers", f"the last dense layer has {layers[-1].units} units but classes is {n_classes}")
+    _check_layer_shapes(tuple(shape), layers)
+
+    pr = raw.get("pruning", {}) or {}
+    _check_keys("pruning", pr, {"target_sparsity", "begin_epoch", "end_epoch", "frequency"})
+    pruning = PruningSpec(
+        target_sparsity=_float("pruning.target_sparsity", pr.get("target_sparsity", 0.0), 0.0, 0.99),
+        begin_epoch=_int("pruning.begin_epoch", pr.get("begin_epoch", 0), 0, 10000),
+        end_epoch=_int("pruning.end_epoch", pr["end_epoch"], 1, 10000) if pr.get("end_epoch") is not None else None,
+        frequency=_int("pruning.frequency", pr.get("frequency", 10), 1, 100000),
+    )
+    tr = raw.get("training", {}) or {}
+    _check_keys("training", tr, {"epochs", "batch_size", "optimizer", "learning_rate", "seed"})
+    training = TrainingSpec(
+        epochs=_int("training.epochs", tr.get("epochs", 20), 1, 10000),
+        batch_size=_int("training.batch_size", tr.get("batch_size", 32), 1, 65536),
+        optimizer=_choice("training.optimizer", tr.get("optimizer", "adam"), OPTIMIZERS),
+        learning_rate=_float("training.learning_rate", tr.get("learning_rate", 0.003), 1e-7, 10.0),
+        seed=_int("training.seed", tr.get("seed", 42), 0, 2**31 - 1),
+    )
+    if pruning.end_epoch is not None and pruning.end_epoch > training.epochs:
+        raise _err("pruning.end_epoch", f"({pruning.end_epoch}) is after the last epoch ({training.epochs})")
+    hl = raw.get("hls", {}) or {}
+    _check_keys("hls", hl, {"backend", "strategy", "reuse_factor", "io_type"})
+    hls = HlsSpec(
+        backend=_choice("hls.backend", hl.get("backend", "Vitis"), BACKENDS),
+        strategy=_choice("hls.strategy", str(hl.get("strategy", "latency")).lower(), STRATEGIES),
+        reuse_factor=_int("hls.reuse_factor", hl.get("reuse_factor", 1), 1, 4096),
+        io_type=_choice("hls.io_type", hl.get("io_type", "io_parallel"), IO_TYPES),
+    )
+    description = raw.get("description", "")
+    return ModelSpec(
+        name=name,
+        description=str(description),
+        dataset=dataset,
+        input_shape=tuple(shape),
+        input_precision=in_prec,
+        layers=layers,
+        n_classes=n_classes,
+        pruning=pruning,
+        training=training,
+        hls=hls,
+        source_path=source,
+    )
+
+
+def _check_layer_shapes(shape: tuple[int, ...], layers: tuple[LayerSpec, ...]) -> None:
+    """Walk the shapes so a spec that cannot build fails here, naming the layer."""
+    cur = shape
+    for i, layer in enumerate(layers):
+        where = f"layers[{i}] ({layer.name})"
+        if layer.type in ("conv2d", "maxpool2d"):
+            if len(cur) != 3:
+                raise _err(where, f"{layer.type} needs a 3-D input (height, width, channels), got shape {list(cur)}")
+            h, w, c = cur
+            if layer.type == "conv2d":
+                kh, kw = layer.kernel_size
+                sh, sw = layer.strides
+                if layer.padding == "valid":
+                    h, w = (h - kh) // sh + 1, (w - kw) // sw + 1
+                else:
+                    h, w = -(-h // sh), -(-w // sw)
+                c = layer.filters
+            else:
+                ph, pw = layer.pool_size
+                h, w = h // ph, w // pw
+            if h < 1 or w < 1:
+                raise _err(where, f"output would be empty (input {list(cur)})")
+            cur = (h, w, c)
+        elif layer.type == "flatten":
+            n = 1
+            for s in cur:
+                n *= s
+            cur = (n,)
+        elif layer.type == "dense":
+            if len(cur) != 1:
+                raise _err(where, f"dense needs a 1-D input; add a 'flatten' layer before it (input {list(cur)})")
+            cur = (layer.units,)
+
+
+def load_yaml(path: Path) -> Any:
+    path = Path(path)
+    if not path.is_file():
+        raise HwgenError(f"spec file {path} does not exist")
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise HwgenError(f"spec file {path} is not valid YAML: {exc}") from None
+
+
+def load_spec(ref: str | Path) -> ModelSpec:
+    """A spec by path, or by zoo name (e.g. 'digits_mlp')."""
+    path = Path(ref)
+    if not path.exists() and not str(ref).endswith((".yaml", ".yml")):
+        zoo = data_dir("models") / f"{ref}.yaml"
+        if zoo.is_file():
+            path = zoo
+        else:
+            raise HwgenError(f"unknown model '{ref}': not a file and not in the zoo ({', '.join(zoo_names())})")
+    raw = load_yaml(path)
+    try:
+        return parse_spec(raw, source=str(path))
+    except HwgenError as exc:
+        raise HwgenError(f"{path}: {exc}") from None
+
+
+def zoo_names() -> list[str]:
+    return sorted(p.stem for p in data_dir("models").glob("*.yaml"))
+
+
+def list_zoo() -> list[ModelSpec]:
+    return [load_spec(data_dir("models") / f"{n}.yaml") for n in zoo_names()]
+
+
+def ap_fixed(p: Precision, signed: bool = True) -> str:
+    """HLS type string of a QKeras-style precision (the HLS integer width includes the sign)."""
+    return f"ap_fixed<{p.bits},{p.integer + 1}>" if signed else f"ap_ufixed<{p.bits},{p.integer}>"

@@ -1,0 +1,192 @@
+"""Stage 1: quantization-aware training with QKeras plus magnitude pruning (tfmot).
+
+Reads the spec and dataset; writes train/model.h5, train/data.npz and train/train.json.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hwgen.data import Dataset
+from hwgen.errors import HwgenError
+from hwgen.modelio import save_model
+from hwgen.progress import Progress
+from hwgen.qmodel import build_qkeras_model, float_twin, layer_stats, reference_logits
+from hwgen.results import write_json
+from hwgen.rundir import RunPaths
+from hwgen.spec import ModelSpec, ap_fixed
+from hwgen.tfcompat import tf
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model_path: str
+    data_path: str
+    trained: bool  # False for --untrained (seeded random weights + one-shot magnitude pruning)
+    dataset_source: str
+    n_train: int
+    n_test: int
+    epochs: int
+    seed: int
+    accuracy_float: float | None  # same weights, quantizers removed
+    accuracy_qkeras: float | None
+    params: int
+    nonzero: int
+    sparsity: float  # over all quantized kernel weights
+    target_sparsity: float
+    bops: float
+    layers: list[dict]
+    input_precision: dict
+    wall_s: float
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def seed_everything(seed: int) -> None:
+    tf.keras.utils.set_random_seed(seed)
+    try:
+        tf.config.experimental.enable_op_determinism()
+    except (AttributeError, RuntimeError):  # pragma: no cover
+        pass
+
+
+class _EpochLine(tf.keras.callbacks.Callback):
+    def __init__(self, progress: Progress | None, epochs: int):
+        super().__init__()
+        self.progress, self.epochs = progress, epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.progress:
+            logs = logs or {}
+            self.progress.update(f"epoch {epoch + 1}/{self.epochs} loss {logs.get('loss', 0):.3f} acc {logs.get('accuracy', 0):.3f}")
+
+
+def _prunable(layer) -> bool:
+    return type(layer).__name__ in ("QDense", "QConv2D")
+
+
+def _fit(spec: ModelSpec, ds: Dataset, progress: Progress | None):
+    import tensorflow_model_optimization as tfmot
+
+    model = build_qkeras_model(spec)
+    steps_per_epoch = int(np.ceil(len(ds.X_train) / spec.training.batch_size))
+    pr = spec.pruning
+    if pr.target_sparsity > 0:
+        end_epoch = pr.end_epoch or max(pr.begin_epoch + 1, int(round(0.8 * spec.training.epochs)))
+        schedule = tfmot.sparsity.keras.PolynomialDecay(
+            initial_sparsity=0.0,
+            final_sparsity=pr.target_sparsity,
+            begin_step=pr.begin_epoch * steps_per_epoch,
+            end_step=max(end_epoch * steps_per_epoch, pr.begin_epoch * steps_per_epoch + 1),
+            frequency=pr.frequency,
+        )
+
+        def wrap(layer):
+            if _prunable(layer):
+                return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=schedule)
+            return layer
+
+        model = tf.keras.models.clone_model(model, clone_function=wrap)
+    opt = {"adam": tf.keras.optimizers.Adam, "sgd": tf.keras.optimizers.SGD}[spec.training.optimizer]
+    model.compile(
+        optimizer=opt(learning_rate=spec.training.learning_rate),
+        loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    callbacks = [_EpochLine(progress, spec.training.epochs)]
+    if pr.target_sparsity > 0:
+        callbacks.append(tfmot.sparsity.keras.UpdatePruningStep())
+    model.fit(
+        ds.X_train, ds.y_train, epochs=spec.training.epochs, batch_size=spec.training.batch_size,
+        shuffle=True, verbose=0, callbacks=callbacks,
+    )
+    if pr.target_sparsity > 0:
+        model = tfmot.sparsity.keras.strip_pruning(model)
+    # Rebuild a clean functional model (no pruning leftovers) holding the trained weights.
+    clean = build_qkeras_model(spec)
+    clean.set_weights(model.get_weights())
+    return clean
+
+
+def _one_shot_prune(model, target: float):
+    """Zero the smallest-magnitude kernel weights of each Dense/Conv layer (untrained builds)."""
+    for layer in model.layers:
+        if _prunable(layer) and target > 0:
+            weights = layer.get_weights()
+            kernel = weights[0]
+            k = int(round(target * kernel.size))
+            if k:
+                thresh_idx = np.argsort(np.abs(kernel), axis=None, kind="stable")[:k]
+                flat = kernel.reshape(-1).copy()
+                flat[thresh_idx] = 0.0
+                weights[0] = flat.reshape(kernel.shape)
+                layer.set_weights(weights)
+    return model
+
+
+def _accuracy(logits: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(np.argmax(logits, axis=1) == y)) if len(y) else float("nan")
+
+
+def run_train(
+    spec: ModelSpec, ds: Dataset, paths: RunPaths, *, trained: bool = True, progress: Progress | None = None
+) -> TrainResult:
+    start = time.monotonic()
+    seed_everything(spec.training.seed)
+    if trained:
+        model = _fit(spec, ds, progress)
+    else:
+        model = _one_shot_prune(build_qkeras_model(spec), spec.pruning.target_sparsity)
+    return finish_model(spec, model, ds, paths, trained=trained, start=start)
+
+
+def finish_model(spec: ModelSpec, model, ds: Dataset, paths: RunPaths, *, trained: bool, start: float) -> TrainResult:
+    """Save the model and test data, and measure what the report needs (shared with --model-file)."""
+    logits_ref = reference_logits(model, ds.X_test)
+    if not np.all(np.isfinite(logits_ref)):
+        raise HwgenError("the model produced NaN/inf logits; check the data scale and the learning rate")
+    logits_float = np.asarray(float_twin(model).predict(ds.X_test, batch_size=2048, verbose=0))
+    save_model(model, paths.model)
+    paths.data.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        paths.data,
+        X_test=ds.X_test,
+        y_test=ds.y_test,
+        logits_qkeras=logits_ref,
+        logits_float=logits_float,
+        input_bits=np.int64(spec.input_precision.bits),
+        input_integer=np.int64(spec.input_precision.integer),
+        input_hls_type=np.array(ap_fixed(spec.input_precision)),
+    )
+    stats = layer_stats(model, spec.input_precision.bits)
+    weight_count = sum(s.weight_count for s in stats)
+    weight_nonzero = sum(s.weight_nonzero for s in stats)
+    meaningful = not ds.synthetic
+    result = TrainResult(
+        model_path=str(paths.model.relative_to(paths.root)),
+        data_path=str(paths.data.relative_to(paths.root)),
+        trained=trained,
+        dataset_source=ds.source,
+        n_train=int(len(ds.X_train)),
+        n_test=int(len(ds.X_test)),
+        epochs=spec.training.epochs if trained else 0,
+        seed=spec.training.seed,
+        accuracy_float=_accuracy(logits_float, ds.y_test) if meaningful else None,
+        accuracy_qkeras=_accuracy(logits_ref, ds.y_test) if meaningful else None,
+        params=int(sum(s.params for s in stats)),
+        nonzero=int(sum(s.nonzero for s in stats)),
+        sparsity=round(1.0 - weight_nonzero / max(weight_count, 1), 6),
+        target_sparsity=spec.pruning.target_sparsity,
+        bops=float(sum(s.bops for s in stats)),
+        layers=[s.to_dict() for s in stats],
+        input_precision={"bits": spec.input_precision.bits, "integer": spec.input_precision.integer, "hls": ap_fixed(spec.input_precision)},
+        wall_s=round(time.monotonic() - start, 3),
+    )
+    write_json(paths.train_json, result.to_dict())
+    return result
