@@ -103,6 +103,8 @@ def _fmt(value, digits: int = 4) -> str:
 def render_markdown(r: dict) -> str:
     run, model, acc = r["run"], r["model"], r["accuracy"]
     board = run.get("board") or {}
+    if isinstance(board, str):
+        board = {"name": board}
     lines = [
         f"# hwgen report: {run['name']}",
         "",
@@ -161,7 +163,7 @@ def render_markdown(r: dict) -> str:
             if b.get("available", True):
                 lines.append(f"| {b.get('model')} | {b.get('device_name') or b.get('device')} | {b.get('mode')} | {b.get('batch')} | {_fmt(b.get('latency_us_median'))} | {_fmt(b.get('latency_us_p99'))} | {_fmt(b.get('throughput_sps'))} | {_fmt(b.get('reps'))} |")
             else:
-                lines.append(f"| {b.get('model')} | {b.get('device')} | {b.get('mode')} | – | not available: {b.get('reason')} | | | |")
+                lines.append(f"| {b.get('model')} | {b.get('device')} | {b.get('mode') or 'all'} | – | not available: {b.get('reason')} | | | |")
     else:
         lines.append("Not run.")
     if r.get("comparison"):

@@ -54,6 +54,15 @@ class RunPaths:
     report_json = property(lambda self: self.root / "report.json")
 
 
+def _make_staging(parent: Path, prefix: str) -> Path:
+    """mkdtemp, but with the permissions a normal mkdir would give (mkdtemp makes it 0700)."""
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(staging, 0o777 & ~mask)
+    return staging
+
+
 def existing_run(path: Path) -> RunPaths:
     """A finished run directory given on the command line; error if it is not one."""
     path = Path(path)
@@ -88,7 +97,7 @@ def staged_run_dir(out: Path, fingerprint: str, force: bool = False) -> Iterator
                     "or pass --force to replace it"
                 )
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    staging = _make_staging(out.parent, f".{out.name}.partial-")
     try:
         yield staging
     except BaseException:
@@ -109,7 +118,7 @@ def staged_subdir(target: Path) -> Iterator[Path]:
     """Like staged_run_dir for one stage's folder inside an existing run (replaces its own output)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    staging = _make_staging(target.parent, f".{target.name}.partial-")
     try:
         yield staging
     except BaseException:

@@ -47,7 +47,8 @@ def tiny_run(tmp_path_factory) -> Path:
 def record(tiny_run) -> dict:
     from hwgen.baseline import run_baselines
 
-    return run_baselines(tiny_run, reps=15, warmup=3, predict_reps=3, batches=(64, 256), throughput_reps=2)
+    return run_baselines(tiny_run, reps=15, warmup=3, predict_reps=3, predict_warmup=2, batches=(64, 256),
+                         throughput_reps=2)
 
 
 def _gpu_visible() -> bool:
@@ -89,7 +90,7 @@ def test_cpu_rows_measured(record):
         assert r["throughput_sps"] == pytest.approx(r["batch"] / (r["latency_us_median"] * 1e-6))
         if r["batch"] == 1:
             assert r["reps"] == (3 if r["mode"] == "predict" else 15)
-            assert r["warmup"] == 3
+            assert r["warmup"] == (2 if r["mode"] == "predict" else 3)
         else:
             assert r["reps"] == 2 and r["warmup"] == 2
     xla = record["xla"]["cpu"]

@@ -188,21 +188,27 @@ def estimate_project(project_dir: Path, tool: str | None = None, part: str | Non
     )
 
 
-def run_estimate(run_dir: Path, board, tool_family: str = "vitis_hls") -> SynthResult:
-    """Estimate RUN/hls/ for `board` (its part; the project's clock) and write
-    RUN/synth/<source>.json plus a per-layer table under RUN/synth/<source>/."""
+def estimate_run(run_dir: Path, board, tool: str = "vitis_hls", part: str | None = None,
+                 clock_mhz: float | None = None) -> tuple[Estimate, SynthResult, Path]:
+    """Estimate RUN/hls/ (for the board's part unless `part` is given; the project's clock
+    unless `clock_mhz`) and write RUN/synth/<source>.json plus RUN/synth/<source>/estimate_layers.txt."""
     from hwgen.results import slug, write_synth_result
     from hwgen.rundir import RunPaths, staged_subdir
 
     paths = RunPaths(Path(run_dir))
     if not paths.hls_dir.is_dir():
         raise HwgenError(f"{run_dir} has no hls/ project; run `hwgen convert` (or `hwgen flow`) first")
-    est = estimate_project(paths.hls_dir, tool=tool_family, part=getattr(board, "part", None))
+    est = estimate_project(paths.hls_dir, tool=tool, part=part or getattr(board, "part", None), clock_mhz=clock_mhz)
     result = est.to_synth_result(board)
     log_dir = paths.synth_dir / slug(result.source)
     with staged_subdir(log_dir) as stage:
         (stage / "estimate_layers.txt").write_text(est.format_table() + "\n")
     result.logs = [str((log_dir / "estimate_layers.txt").relative_to(paths.root))]
-    write_synth_result(paths.root, result)
-    return result
+    out = write_synth_result(paths.root, result)
+    return est, result, out
 
+
+def run_estimate(run_dir: Path, board, tool_family: str = "vitis_hls") -> SynthResult:
+    """Estimate RUN/hls/ for `board` and write it as RUN/synth/estimate_v1-<family>.json
+    (`tool_family` may carry a version: 'vitis_hls-2024.1')."""
+    return estimate_run(run_dir, board, tool=tool_family)[1]

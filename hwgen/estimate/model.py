@@ -62,6 +62,7 @@ class FamilyParams:
     t_lut_mult_ns: float = 1.8
     t_add_ns: float = 0.55
     t_table_ns: float = 2.0  # BRAM/LUTROM read
+    dsp_pipeline_fraction: float = 0.8  # DSP multipliers slower than this x period get pipelined
     call_overhead_cycles: int = 1  # register at the boundary of a called (non-inlined) layer
     chained_call_overhead_cycles: int = 0  # same for cheap layers HLS chains (relu, linear)
     top_overhead_cycles: int = 1  # input/output register of the top function
@@ -317,18 +318,11 @@ def _constant_kernel(codes: np.ndarray, n_in: int, n_out: int, data_bits: int, w
     return k
 
 
-def _register_bits(k: _KernelCounts, t_eff: float, t_add: float, stages: int) -> float:
-    """Bits registered at the `stages` pipeline boundaries of a kernel: the products' operands
-    when a boundary falls in the multiplier, else the partial sums alive at that adder level."""
-    bits = 0.0
-    for b in range(1, stages + 1):
-        t = b * t_eff
-        if t < k.mult_ns:
-            bits += k.operand_bits
-            continue
-        level = int((t - k.mult_ns) / t_add) if t_add > 0 else 0
-        bits += sum(math.ceil(terms / 2**level) * width for terms, width in k.tree if terms > 0)
-    return bits
+def _register_bits(k: _KernelCounts, stages: int) -> float:
+    """Bits registered at the `stages` pipeline boundaries of a kernel. HLS retimes each boundary
+    to the cheapest cut it may use; for hls4ml's kernels that is (about) the per-output sums, so
+    every boundary costs the outputs' widths (case4: 64 x 15 bit -> 956 FF for a latency-1 dense)."""
+    return stages * sum(width for terms, width in k.tree if terms > 0)
 
 
 def _general_kernel(n_mults: int, n_out: int, data_bits: int, w_bits: int, acc_bits: int, fam: FamilyParams,
@@ -413,11 +407,17 @@ def _dense_like(project: HlsProject, call: LayerCall, fam: FamilyParams, dev: De
         stages = _stages(k.path_ns, t_eff)
         if reuse > 1:
             stages = max(stages, 1) + reuse - 1
-        est.latency = stages
         est.ii = max(1, reuse)
         est.path_ns = k.path_ns
+        # DSP products whose multiplier alone takes most of a cycle are built as pipelined cores
+        # (input/M/P registers, counted as FF by csynth) and add two stages.
+        if k.dsp_instances and k.mult_ns > fam.dsp_pipeline_fraction * t_eff:
+            stages += 2
+            est.add(ff=copies * k.dsp_instances * 3 * (data_bits + k.max_const_bits))
+            est.counts["dsp_pipelined"] = 1
+        est.latency = stages
         # pipeline registers at each stage boundary inside the kernel (+ the R-1 reuse steps)
-        est.add(ff=copies * _register_bits(k, t_eff, fam.t_add_ns, min(stages, _stages(k.path_ns, t_eff))))
+        est.add(ff=copies * _register_bits(k, stages))
         if reuse > 1:
             est.add(ff=copies * k.mult_instances * (data_bits + k.max_const_bits) * 0.5 * (reuse - 1))
     est.add(lut=fam.lut_per_layer)
@@ -702,11 +702,19 @@ def estimate_structure(project: HlsProject, fam: FamilyParams, part: str | None 
             depth = call.stream_depth
             if depth > 32 and width * depth > 1024:
                 bram = math.ceil(width / 36.0) if depth <= 128 else math.ceil(width / 18.0) * math.ceil(depth / 1024.0)
-                est.add(bram_18k=bram)
+                est.add(bram_18k=bram, ff=width)  # + the FIFO's output register
             else:
-                est.add(lut=width * math.ceil(depth / 32.0) * 0.5 + 10, ff=width * 0.2 + 5)
+                # shift-register FIFO: data in SRLs plus input/output registers
+                est.add(lut=width * math.ceil(depth / 32.0) * 0.5 + 10, ff=2 * width + 5)
             est.counts["fifo_bits"] = width * depth
         layers.append(est)
+
+    if stream_io:
+        # hls4ml's stream functions are dataflow processes whose body is not one pipeline: a
+        # process accepts the next input when it is done (case7: dense latency 7 / II 7; case8:
+        # dense 2/2, softmax 8/8, relu 129/129), so its II is its latency.
+        for est in layers:
+            est.ii = max(est.ii, est.latency, 1)
 
     # ---- top level: I/O registers, call boundaries, total latency / II
     top = LayerEstimate("<top>", project.project_name, "top")
@@ -727,6 +735,11 @@ def estimate_structure(project: HlsProject, fam: FamilyParams, part: str | None 
         latency = cycles
     else:
         top.add(lut=50 + (30 if stream_io else 0), ff=40)
+        if stream_io:
+            # AXI-Stream ports with register slices on both directions (hls4ml: register both)
+            out_t = project.calls[-1].output_type if project.calls else None
+            port_bits = in_bits + (out_t.width * max(out_t.pack, 1) if out_t is not None else 0)
+            top.add(ff=2 * port_bits, lut=port_bits * 0.5)
         if stream_io:
             main = max(layers, key=lambda e: e.latency) if layers else None
             latency = fam.top_overhead_cycles + (main.latency if main else 0)

@@ -1,0 +1,167 @@
+"""Yosys synthesis of the generated Verilog and cell-count parsing into hwgen resources.
+
+Runs `synth_xilinx -flatten -family <xc7|xcup>`, `synth_ecp5` or `synth_ice40` and reads
+`stat -json`. Sources are copied into the work folder and named by relative paths, because the
+YoWASP (WebAssembly) build only sees files below its working directory.
+
+Cell mapping (RESOURCE_KEYS of hwgen.results):
+    Xilinx  lut: LUT1..LUT6 + INV + SRL* + distributed RAM (in LUTs); ff: FD*; carry: CARRY4/CARRY8;
+            dsp: DSP48*; bram_18k: RAMB18* + 2 x RAMB36*; uram: URAM288
+    ECP5    lut4: LUT4 + 2 x CCU2C (a CCU2C is two LUT4s with carry); ff: TRELLIS_FF;
+            ebr: DP16KD/PDPW16KD; mult18: MULT18X18D
+    iCE40   lut4: SB_LUT4 (SB_CARRY shares the LUT's logic cell); ff: SB_DFF*; ebr: SB_RAM40_4K*;
+            mult18: SB_MAC16
+Everything else (I/O buffers, muxes, carries of Lattice parts) is kept under details.cells.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+
+from hwgen.errors import HwgenError
+from hwgen.tools import Tool, run_tool
+
+SYNTH_COMMANDS = {
+    "xc7": "synth_xilinx -flatten -family xc7",
+    "xcup": "synth_xilinx -flatten -family xcup",
+    "ecp5": "synth_ecp5",
+    "ice40": "synth_ice40",
+}
+LATTICE_FAMILIES = ("ecp5", "ice40")
+
+# Xilinx distributed-RAM primitives -> LUTs they occupy.
+_XILINX_LUTRAM = {
+    "RAM32X1S": 1, "RAM64X1S": 1, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1S": 2, "RAM128X1D": 4,
+    "RAM256X1S": 4, "RAM256X1D": 8, "RAM32M": 4, "RAM64M": 4, "RAM32M16": 8, "RAM64M8": 8, "RAM512X1S": 8,
+}  # fmt: skip
+
+
+def synth_family(board) -> str | None:
+    """The Yosys family key ('xc7', 'xcup', 'ecp5', 'ice40') of a board, or None if unsupported."""
+    fam = (board.yosys_family or "").strip().lower()
+    return fam if fam in SYNTH_COMMANDS else None
+
+
+def yosys_script(sources: list[str], top: str, family: str, netlist: str | None = None) -> str:
+    if family not in SYNTH_COMMANDS:
+        raise HwgenError(f"no Yosys synthesis recipe for family {family!r}; supported: {sorted(SYNTH_COMMANDS)}")
+    for name in [*sources, top, netlist or ""]:
+        if not re.fullmatch(r"[A-Za-z0-9_./-]*", name):
+            raise HwgenError(f"unsafe name in Yosys script: {name!r}")
+    cmd = f"{SYNTH_COMMANDS[family]} -top {top}"
+    lines = [
+        "# hwgen open synthesis (generated)",
+        "read_verilog -sv " + " ".join(sources),
+        cmd,
+        "tee -o stat.txt stat",
+        "tee -q -o stat.json stat -json",
+    ]
+    if netlist:
+        lines.append(f"write_json {netlist}")
+    return "\n".join(lines) + "\n"
+
+
+def parse_stat_json(path: Path) -> dict[str, int]:
+    """Cell type -> count of the whole (flattened) design from `stat -json` output."""
+    text = Path(path).read_text()
+    start = text.find("{")
+    if start < 0:
+        raise HwgenError(f"{path} holds no Yosys statistics JSON")
+    data = json.loads(text[start:])
+    design = data.get("design")
+    if not isinstance(design, dict) or "num_cells_by_type" not in design:
+        modules = data.get("modules", {})
+        if len(modules) != 1:
+            raise HwgenError(f"{path}: cannot find whole-design cell counts")
+        design = next(iter(modules.values()))
+    cells = design.get("num_cells_by_type", {}) or {}
+    return {str(k).lstrip("\\$"): int(v) for k, v in cells.items()}
+
+
+def map_cells(cells: dict[str, int], family: str) -> tuple[dict[str, float], dict]:
+    """hwgen resources and a details dict from a Yosys cell-type histogram."""
+    res: dict[str, float] = {}
+    detail: dict = {"cells": dict(sorted(cells.items())), "num_cells": int(sum(cells.values()))}
+
+    def total(pred) -> int:
+        return int(sum(n for name, n in cells.items() if pred(name)))
+
+    if family in ("xc7", "xcup"):
+        luts = total(lambda c: re.fullmatch(r"LUT[1-6]", c) is not None)
+        inv = cells.get("INV", 0)
+        srl = total(lambda c: c.startswith("SRL"))
+        lutram = int(sum(n * _XILINX_LUTRAM.get(c, 0) for c, n in cells.items()))
+        res["lut"] = luts + inv + srl + lutram
+        res["ff"] = total(lambda c: re.fullmatch(r"FD[A-Z]*(_1)?", c) is not None)
+        res["carry"] = total(lambda c: c in ("CARRY4", "CARRY8"))
+        res["dsp"] = total(lambda c: c.startswith("DSP48"))
+        res["bram_18k"] = total(lambda c: c.startswith("RAMB18")) + 2 * total(lambda c: c.startswith("RAMB36"))
+        res["uram"] = total(lambda c: c.startswith("URAM"))
+        detail["lut_breakdown"] = {"lut": luts, "inv_as_lut1": inv, "srl": srl, "lutram_luts": lutram}
+    elif family == "ecp5":
+        lut4, ccu2 = cells.get("LUT4", 0), total(lambda c: c.startswith("CCU2"))
+        res["lut4"] = lut4 + 2 * ccu2
+        res["ff"] = total(lambda c: c.startswith("TRELLIS_FF"))
+        res["ebr"] = total(lambda c: c in ("DP16KD", "PDPW16KD"))
+        res["mult18"] = total(lambda c: c.startswith("MULT18X18"))
+        detail["lut_breakdown"] = {"LUT4": lut4, "CCU2C": ccu2, "note": "lut4 = LUT4 + 2 x CCU2C"}
+        if cells.get("TRELLIS_DPR16X4"):
+            detail["lut_breakdown"]["TRELLIS_DPR16X4_not_counted"] = cells["TRELLIS_DPR16X4"]
+    elif family == "ice40":
+        res["lut4"] = cells.get("SB_LUT4", 0)
+        res["ff"] = total(lambda c: c.startswith("SB_DFF"))
+        res["ebr"] = total(lambda c: c.startswith("SB_RAM40"))
+        res["mult18"] = total(lambda c: c == "SB_MAC16")
+        detail["lut_breakdown"] = {"SB_LUT4": cells.get("SB_LUT4", 0), "SB_CARRY": cells.get("SB_CARRY", 0)}
+    else:
+        raise HwgenError(f"unknown synthesis family {family!r}")
+    return {k: float(v) for k, v in res.items()}, detail
+
+
+def stage_sources(rtl_dir: Path, files: list[str], mem_files: list[str], work: Path) -> list[str]:
+    """Copy sources below `work/src` and return their paths relative to `work`."""
+    rel = []
+    for f in files:
+        dst = work / "src" / f
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(Path(rtl_dir) / f, dst)
+        rel.append(str(Path("src") / f))
+    for m in mem_files:  # $readmemh paths are relative to the tool's working directory
+        shutil.copy(Path(rtl_dir) / m, work / m)
+    return rel
+
+
+def run_yosys(
+    tool: Tool,
+    work: Path,
+    sources: list[str],
+    top: str,
+    family: str,
+    *,
+    netlist: str | None = None,
+    timeout_s: float | None = None,
+    log_name: str = "yosys.log",
+) -> dict:
+    """Run Yosys in `work` on `sources` (relative to it); returns resources, details and timing."""
+    script = work / (Path(log_name).stem + ".ys")
+    script.write_text(yosys_script(sources, top, family, netlist))
+    t0 = time.monotonic()
+    for stale in ("stat.json", "stat.txt"):
+        (work / stale).unlink(missing_ok=True)
+    run_tool(tool, [script.name], work, work / log_name, timeout_s)
+    wall = time.monotonic() - t0
+    cells = parse_stat_json(work / "stat.json")
+    resources, details = map_cells(cells, family)
+    details["synth_command"] = f"{SYNTH_COMMANDS[family]} -top {top}"
+    return {
+        "resources": resources,
+        "details": details,
+        "wall_s": wall,
+        "log": work / log_name,
+        "script": script,
+        "netlist": (work / netlist) if netlist else None,
+    }
