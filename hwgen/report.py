@@ -94,7 +94,9 @@ def _fmt(value, digits: int = 4) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
-        return f"{value:.{digits}g}" if abs(value) < 1e6 else f"{value:,.0f}"
+        if value == int(value) and abs(value) >= 1:
+            return f"{int(value):,}"
+        return f"{value:.{digits}g}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)

@@ -79,8 +79,33 @@ def run_fingerprint(path: Path) -> str | None:
 
 
 @contextmanager
+def _staged(target: Path) -> Iterator[Path]:
+    """Yield a staging folder beside `target`; on success it replaces `target` (the old one is
+    moved aside first, so a crash at any moment leaves one complete version), on failure it is
+    removed and `target` is untouched."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = _make_staging(target.parent, f".{target.name}.partial-")
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    trash = None
+    if target.exists():
+        trash = _make_staging(target.parent, f".{target.name}.old-")
+        os.replace(target, trash / "old")
+    os.replace(staging, target)
+    if trash is not None:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+@contextmanager
 def staged_run_dir(out: Path, fingerprint: str, force: bool = False) -> Iterator[Path]:
-    """Yield a fresh staging folder; on success it replaces `out`, on failure it is removed."""
+    """Yield a fresh staging folder for a whole run; on success it replaces `out`.
+
+    An existing `out` is replaced only when it holds an hwgen run with the same fingerprint,
+    or a different hwgen run and `force`; a folder with anything else in it is refused.
+    """
     out = Path(out).resolve()
     if out.exists():
         if not out.is_dir():
@@ -96,34 +121,12 @@ def staged_run_dir(out: Path, fingerprint: str, force: bool = False) -> Iterator
                     f"--out {out} already holds a different run (fingerprint {old[:12]}); choose another --out "
                     "or pass --force to replace it"
                 )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = _make_staging(out.parent, f".{out.name}.partial-")
-    try:
+    with _staged(out) as staging:
         yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    # Swap in: move the old run aside first so a crash here still leaves one complete run.
-    trash = None
-    if out.exists():
-        trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        os.replace(out, trash / "run")
-    os.replace(staging, out)
-    if trash is not None:
-        shutil.rmtree(trash, ignore_errors=True)
 
 
 @contextmanager
 def staged_subdir(target: Path) -> Iterator[Path]:
-    """Like staged_run_dir for one stage's folder inside an existing run (replaces its own output)."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = _make_staging(target.parent, f".{target.name}.partial-")
-    try:
+    """A stage's own folder inside an existing run, replaced atomically (its earlier output only)."""
+    with _staged(Path(target)) as staging:
         yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(staging, target)

@@ -368,7 +368,8 @@ def build_document(workdir: Path) -> dict:
         "model_version": MODEL_VERSION,
         "generated_by": "python -m hwgen.estimate.calibrate",
         "fitted_targets": FITTED_TARGETS,
-        "min_band": 0.10,
+        # smallest band half-width (log scale); DSP/BRAM rest on 1-2 exact points per family
+        "min_band": {"default": 0.10, "dsp": 0.25, "bram_18k": 0.25},
         "families": {f: {"structure": FAMILY_STRUCTURE[f]} for f in FAMILIES},
         "points": points,
         "excluded_points": excluded,

@@ -43,7 +43,7 @@ class Calibration:
     fitted_targets: list[str]  # targets that get a per-family factor; the others stay structural
     params: dict[str, FamilyParams]
     points: list[CalPoint]
-    min_band: float = 0.10  # smallest half-width of the uncertainty band (log scale)
+    min_band: dict[str, float] = field(default_factory=lambda: {"default": 0.10})  # smallest band half-width (log)
 
     def family_points(self, family: str, target: str, exclude: str | None = None) -> list[CalPoint]:
         return [p for p in self.points if p.family == family and target in p.use and p.id != exclude
@@ -83,10 +83,17 @@ class Calibration:
             scope = "all families"
         if not res:
             return (math.exp(-1.0), math.exp(1.0), 0, "no calibration point: +-e-fold default")
-        lo = min(min(res), -self.min_band)
-        hi = max(max(res), self.min_band)
+        floor = self.min_band.get(target, self.min_band.get("default", 0.10))
+        lo = min(min(res), -floor)
+        hi = max(max(res), floor)
         # prediction / measured = exp(r)  =>  measured = prediction * exp(-r)
         return (math.exp(-hi), math.exp(-lo), len(res), f"leave-one-out residual range over {len(res)} points ({scope})")
+
+
+def _min_band(value) -> dict[str, float]:
+    if isinstance(value, dict):
+        return {str(k): float(v) for k, v in value.items()}
+    return {"default": float(value)}
 
 
 def _positive(value) -> bool:
@@ -118,7 +125,7 @@ def parse_calibration(data: dict) -> Calibration:
         fitted_targets=list(data.get("fitted_targets") or []),
         params=params,
         points=[_point(p) for p in data.get("points") or []],
-        min_band=float(data.get("min_band", 0.10)),
+        min_band=_min_band(data.get("min_band", 0.10)),
     )
 
 

@@ -172,7 +172,7 @@ def estimate_project(project_dir: Path, tool: str | None = None, part: str | Non
         methods[key] = how
     uncertainty["uram"] = [0.0, 0.0]
     uncertainty["method"] = methods
-    notes = []
+    notes = list(project.notes)
     if project.io_type == "io_stream":
         notes.append("io_stream: modelled more coarsely than io_parallel (few calibration points)")
     for est in raw.layers:

@@ -268,25 +268,28 @@ def _parse_calls(body: str) -> list[tuple[str, list[str], list[str], str]]:
     return out
 
 
-def _read_array(weights_dir: Path, name: str) -> np.ndarray | None:
-    """Values of weights/<name>.txt, or of the initialiser in weights/<name>.h."""
+def _read_array(weights_dir: Path, name: str) -> tuple[np.ndarray | None, bool]:
+    """(values, found) of weights/<name>.txt, or of the initialiser in weights/<name>.h; values is
+    None when the file exists but holds something else than plain numbers (e.g. the structs of
+    compressed or exponential weights)."""
     txt = weights_dir / f"{name}.txt"
+    header = weights_dir / f"{name}.h"
     text = None
     if txt.is_file():
         text = txt.read_text()
+    elif header.is_file():
+        m = re.search(r"\[[^\]]*\]\s*=\s*\{(.*?)\}\s*;", header.read_text(), re.S)
+        if m:
+            text = m.group(1)
     else:
-        header = weights_dir / f"{name}.h"
-        if header.is_file():
-            m = re.search(r"\[[^\]]*\]\s*=\s*\{(.*?)\}\s*;", header.read_text(), re.S)
-            if m:
-                text = m.group(1)
+        return None, False
     if text is None:
-        return None
+        return None, True
     items = [t for t in re.split(r"[,\s]+", text.strip()) if t]
     try:
-        return np.array([float(t) for t in items], dtype=np.float64)
+        return np.array([float(t) for t in items], dtype=np.float64), True
     except ValueError:
-        return None
+        return None, True
 
 
 _WEIGHT_FUNCS = {"dense", "conv_1d_cl", "conv_2d_cl", "conv_1d_cf", "conv_2d_cf", "pointwise_conv_1d_cl",
@@ -400,12 +403,17 @@ def read_project(path: Path) -> HlsProject:
             call.stream_depth = depths[args[1]]
         if func in _WEIGHT_FUNCS or func.startswith(("conv_", "dense", "separable_conv", "depthwise_conv")):
             arrays = [a for a in args[2:] if re.fullmatch(r"[A-Za-z_]\w*", a)]
-            loaded = [(a, _read_array(weights_dir, a)) for a in arrays]
-            if loaded and loaded[0][1] is None:
-                raise HwgenError(
-                    f"{weights_dir}: weights '{loaded[0][0]}' of layer {call.name} not found "
-                    f"(expected {loaded[0][0]}.txt or {loaded[0][0]}.h; write the project with WriteWeightsTxt)"
-                )
+            loaded = []
+            for a in arrays:
+                values, found = _read_array(weights_dir, a)
+                if not found and not loaded:
+                    raise HwgenError(
+                        f"{weights_dir}: weights '{a}' of layer {call.name} not found (expected {a}.txt or "
+                        f"{a}.h, as hls4ml's write() creates them)"
+                    )
+                if found and values is None and not loaded:
+                    proj.notes.append(f"{call.name}: weights '{a}' are not plain numbers; products counted as general")
+                loaded.append((a, values))
             if loaded:
                 call.weights = loaded[0][1]
             if len(loaded) > 1:

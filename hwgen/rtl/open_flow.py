@@ -104,13 +104,16 @@ def run_open_synth(
     progress: Callable[[str], None] | None = None,
     simulator: str = "auto",
     levels_per_stage: int | None = None,
+    pnr_timeout_s: float | None = None,
     trust_model_code: bool = False,
 ) -> OpenSynthResult:
     """Generate, simulate and synthesize the run's model with open tools for `board`.
 
     timeout_s bounds the whole call's external tool time (simulation, Yosys, nextpnr); a tool
     gets what is left of it. nextpnr that runs out of time still yields its post-placement Fmax
-    estimate. Raises HwgenError when the fixed-point graph or the RTL is not bit-exact with QKeras.
+    estimate. pnr_timeout_s additionally caps nextpnr alone. simulator: 'auto' (Icarus, else
+    Verilator), 'icarus' or 'verilator'. levels_per_stage overrides the clock-derived pipeline cut.
+    Raises HwgenError when the fixed-point graph or the RTL is not bit-exact with QKeras.
     """
     from hwgen.rtl.rtlsim import run_rtlsim
     from hwgen.rtl.trace import check_input_grid, trace_qkeras, verify_emulation
@@ -188,7 +191,7 @@ def run_open_synth(
         )
 
     # 3. Yosys -----------------------------------------------------------------------------------
-    _synthesize(run_dir, board, design, result, say, remaining, place_route)
+    _synthesize(run_dir, board, design, result, say, remaining, place_route, pnr_timeout_s)
     return result
 
 
@@ -220,7 +223,9 @@ def _design_details(design) -> dict:
     }
 
 
-def _synthesize(run_dir: Path, board, design, result: OpenSynthResult, say, remaining, place_route: bool) -> None:
+def _synthesize(
+    run_dir: Path, board, design, result: OpenSynthResult, say, remaining, place_route: bool, pnr_timeout_s: float | None
+) -> None:
     from hwgen.rtl.nextpnr import run_nextpnr
     from hwgen.rtl.verilog import serial_io_wrapper
     from hwgen.rtl.yosys import run_yosys, stage_sources, synth_family
@@ -335,8 +340,9 @@ def _synthesize(run_dir: Path, board, design, result: OpenSynthResult, say, rema
         if remaining() < MIN_TOOL_SECONDS:
             result.notes.append("nextpnr skipped: the time limit was used up by earlier steps")
             return
-        say(f"nextpnr: {pnr_source} placing and routing {placed_top} at {board.clock_mhz:g} MHz (time limit {remaining():.0f} s)")
-        pnr = run_nextpnr(pnr_tool, work, "netlist.json", board, freq_mhz=board.clock_mhz, timeout_s=remaining())
+        limit = remaining() if pnr_timeout_s is None else min(remaining(), float(pnr_timeout_s))
+        say(f"nextpnr: {pnr_source} placing and routing {placed_top} at {board.clock_mhz:g} MHz (time limit {limit:.0f} s)")
+        pnr = run_nextpnr(pnr_tool, work, "netlist.json", board, freq_mhz=board.clock_mhz, timeout_s=limit)
         (work / "netlist.json").unlink(missing_ok=True)
         logs.insert(0, f"synth/{slug(pnr_source)}/nextpnr.log")
         if (work / "report.json").is_file():

@@ -1,0 +1,423 @@
+"""What runs on a sweep worker (a local pool process or a Dask worker): training one shared
+model, and taking one point through convert -> C-sim -> synthesis -> report.
+
+Both write only into the sweep directory and only atomically: a model folder and a point's
+run folder are built staged (hwgen.rundir.staged_run_dir) and renamed into place when
+complete, and a point's record (points/<id>.json) is written with hwgen.results.write_json
+after its run folder is in place. A worker killed at any moment therefore leaves either
+nothing or a complete result, never half of one. Errors never escape a task: they come back
+as data (a failed record), so one bad point does not stop the sweep.
+
+Layout of a sweep directory:
+    sweep.yaml               the normalized sweep file (model spec inline)
+    sweep.json               state, point list, counters, rows, Pareto fronts (write_sweep_report)
+    sweep.csv, pareto.json, sweep.md, plots/pareto_*.png
+    points/<id>.json         one record per finished point (the source of truth)
+    models/<model id>/       one trained model (train/model.h5, train/data.npz, train/train.json)
+    runs/<label>-<hash8>/    one complete hwgen run directory per point (`hwgen report` works on it)
+    .status/<task>           the current stage of each running task (for the progress bar)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import shutil
+import signal
+import socket
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from hwgen.errors import HwgenError
+from hwgen.results import read_json, write_json
+
+SCHEMA_POINT = "hwgen-sweep-point/1"
+SCHEMA_MODEL = "hwgen-sweep-model/1"
+
+
+def now_iso() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------------------------------------
+# worker process set-up
+
+
+def usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_THREADS_SET = False
+
+
+def prepare_worker(threads: int | None) -> None:
+    """Bound TensorFlow's thread pools before the first TF op of this process (idempotent)."""
+    global _THREADS_SET
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import warnings
+
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"keras(\..*)?")
+    if not _THREADS_SET:
+        from hwgen.tfcompat import set_threads
+
+        set_threads(threads)
+        _THREADS_SET = True
+        import logging
+
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent_pid:
+            os._exit(3)  # the sweep process is gone (killed): stop, leaving only complete results
+
+
+def pool_initializer(threads: int, parent_pid: int) -> None:
+    """Initializer of the local pool's worker processes: ignore Ctrl-C (the sweep process
+    handles it), exit when the sweep process dies, bound TF threads."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="hwgen-sweep-watchdog").start()
+    prepare_worker(threads)
+
+
+def probe_worker(sweep_dir: str) -> dict:
+    """Run on each Dask worker before the sweep: can it see the sweep directory, how many cores."""
+    return {"sees_dir": Path(sweep_dir).is_dir(), "cores": usable_cores(), "host": socket.gethostname()}
+
+
+# ---------------------------------------------------------------------------------------------
+# progress: the current stage of each running task, as a tiny file the sweep process polls
+
+
+class Status:
+    def __init__(self, sweep_dir: Path, task: str):
+        self.path = Path(sweep_dir) / ".status" / task
+
+    def set(self, text: str) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+            tmp.write_text(text)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # progress display only
+
+    def clear(self) -> None:
+        try:
+            self.path.unlink()
+        except OSError:
+            pass
+
+    # the interface hwgen.train expects of a Progress
+    def update(self, text: str) -> None:
+        self.set(f"train {text.split(' loss')[0]}")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, HwgenError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _tb_tail(exc: BaseException, lines: int = 12) -> str:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+# ---------------------------------------------------------------------------------------------
+# models
+
+
+def model_dir(sweep_dir: Path, model_id: str) -> Path:
+    return Path(sweep_dir) / "models" / model_id
+
+
+def finished_model(path: Path, tkey: str) -> dict | None:
+    """The train.json of a complete model folder for this training key, else None."""
+    try:
+        manifest = read_json(path / "run.json")
+        if manifest.get("fingerprint") != tkey:
+            return None
+        for name in ("model.h5", "data.npz"):
+            if not (path / "train" / name).is_file():
+                return None
+        return read_json(path / "train" / "train.json")
+    except (OSError, ValueError):
+        return None
+
+
+def train_task(sweep_dir: str, tkey: str, spec, data_path: str | None, threads: int | None, label: str = "") -> dict:
+    """Train the model shared by every point with this training key (once), into models/<id>/."""
+    prepare_worker(threads)
+    sweep_dir = Path(sweep_dir)
+    mid = tkey[:16]
+    status = Status(sweep_dir, f"train-{mid}")
+    out = model_dir(sweep_dir, mid)
+    start = time.monotonic()
+    try:
+        have = finished_model(out, tkey)
+        if have is not None:
+            return {"ok": True, "train_key": tkey, "reused": True, "train": have, "wall_s": have.get("wall_s")}
+        status.set("train: loading data")
+        from hwgen.data import load_dataset
+        from hwgen.flow import versions
+        from hwgen.rundir import RunPaths, staged_run_dir
+        from hwgen.train import run_train
+
+        with staged_run_dir(out, tkey, force=True) as staging:
+            paths = RunPaths(staging)
+            manifest = {
+                "schema": SCHEMA_MODEL, "name": spec.name, "fingerprint": tkey, "created": now_iso(),
+                "spec": spec.to_dict(), "data_path": data_path, "versions": versions(), "label": label,
+                "host": socket.gethostname(), "pid": os.getpid(),
+            }
+            write_json(paths.manifest, manifest)
+            ds = load_dataset(spec, data_path)
+            status.set("train: epoch 0")
+            result = run_train(spec, ds, paths, trained=True, progress=status)
+            manifest["stages"] = {"train": result.wall_s}
+            write_json(paths.manifest, manifest)
+        return {"ok": True, "train_key": tkey, "reused": False, "train": result.to_dict(),
+                "wall_s": round(time.monotonic() - start, 3)}
+    except BaseException as exc:  # noqa: BLE001 - reported as data; the sweep goes on
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        return {"ok": False, "train_key": tkey, "error": _describe(exc), "traceback": _tb_tail(exc),
+                "wall_s": round(time.monotonic() - start, 3)}
+    finally:
+        status.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# points
+
+
+def record_path(sweep_dir: Path, point_id: str) -> Path:
+    return Path(sweep_dir) / "points" / f"{point_id}.json"
+
+
+def read_record(sweep_dir: Path, point_id: str, point_hash: str | None = None) -> dict | None:
+    """A point's record if it is present and complete (and for this hash), else None."""
+    path = record_path(sweep_dir, point_id)
+    try:
+        rec = read_json(path)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(rec, dict) or rec.get("schema") != SCHEMA_POINT or rec.get("status") not in ("ok", "failed"):
+        return None
+    if point_hash is not None and rec.get("hash") != point_hash:
+        return None
+    if not isinstance(rec.get("metrics"), dict):
+        return None
+    return rec
+
+
+def _finished_run(run_dir: Path, point_hash: str) -> dict | None:
+    """report.json of a complete, error-free run folder of this point (a run that finished just
+    before the sweep was killed, its record not yet written), else None."""
+    try:
+        manifest = read_json(run_dir / "run.json")
+        if manifest.get("fingerprint") != point_hash:
+            return None
+        sweep = manifest.get("sweep") or {}
+        if not sweep.get("complete") or sweep.get("synth_errors"):
+            return None
+        return read_json(run_dir / "report.json")
+    except (OSError, ValueError):
+        return None
+
+
+def metrics_from_report(report: dict) -> dict:
+    """The flat numbers of one point from its run's report.json."""
+    acc = report.get("accuracy") or {}
+    model = report.get("model") or {}
+    csim = report.get("csim") or {}
+
+    def val(key):
+        entry = acc.get(key)
+        return entry.get("value") if isinstance(entry, dict) else None
+
+    m: dict[str, Any] = {
+        "accuracy_float": val("float"), "accuracy_qkeras": val("qkeras"), "accuracy_csim": val("csim"),
+        "bit_exact_fraction": csim.get("bit_exact_fraction"),
+        "max_abs_diff": csim.get("max_abs_diff"), "n_test": acc.get("n_test"),
+        "params": model.get("params"), "nonzero": model.get("nonzero"), "sparsity": model.get("sparsity"),
+        "bops": model.get("bops"),
+    }
+    synth = report.get("synth") or []
+    primary = synth[0] if synth else None
+    if primary:
+        res = primary.get("resources") or {}
+        util = primary.get("utilization_pct") or {}
+
+        def first(d, *keys):
+            for k in keys:
+                if d.get(k) is not None:
+                    return d[k]
+            return None
+
+        m.update({
+            "synth_source": primary.get("source"), "synth_kind": primary.get("kind"),
+            "lut": first(res, "lut", "lut4", "alut"), "ff": first(res, "ff"),
+            "dsp": first(res, "dsp", "mult18"), "bram_18k": first(res, "bram_18k", "ebr", "ram"),
+            "lut_pct": first(util, "lut", "lut4", "alut"), "dsp_pct": first(util, "dsp", "mult18"),
+            "fits": primary.get("fits"),
+            "latency_cycles": primary.get("latency_cycles_max"), "latency_ns": primary.get("latency_ns"),
+            "ii": primary.get("ii_max") if primary.get("ii_max") is not None else primary.get("ii_min"),
+            "fmax_mhz": primary.get("fmax_mhz"), "clock_mhz": primary.get("clock_mhz"),
+        })
+    return m
+
+
+def _failed_record(payload: dict, stage: str, error: str, tb: str | None, start: float, extra: dict | None = None) -> dict:
+    rec = _base_record(payload, start)
+    rec.update({"status": "failed", "error_stage": stage, "error": error, "traceback": tb})
+    if extra:
+        rec.update(extra)
+    return rec
+
+
+def _base_record(payload: dict, start: float) -> dict:
+    return {
+        "schema": SCHEMA_POINT, "id": payload["id"], "hash": payload["hash"], "label": payload["label"],
+        "params": payload["params"], "given": payload["given"], "train_key": payload["train_key"],
+        "model_dir": f"models/{payload['model_id']}", "run_dir": None, "status": None, "error": None,
+        "error_stage": None, "traceback": None, "metrics": {}, "synth": [], "synth_errors": {},
+        "stages": {}, "notices": [], "computed_at": now_iso(), "wall_s": round(time.monotonic() - start, 3),
+        "host": socket.gethostname(), "pid": os.getpid(), "invocation": payload.get("invocation"),
+        "reused_run": False,
+    }
+
+
+def commit_record(sweep_dir: Path, rec: dict) -> dict:
+    """Write a point's record atomically; a failure never replaces a good record of the same point
+    (a worker left over from a killed sweep racing a new one)."""
+    if rec["status"] == "failed":
+        old = read_record(sweep_dir, rec["id"], rec["hash"])
+        if old is not None and old["status"] == "ok":
+            return old
+    write_json(record_path(sweep_dir, rec["id"]), rec)
+    return rec
+
+
+def write_failed_point(sweep_dir: str, payload: dict, stage: str, error: str, tb: str | None = None) -> dict:
+    return commit_record(Path(sweep_dir), _failed_record(payload, stage, error, tb, time.monotonic()))
+
+
+def point_task(sweep_dir: str, payload: dict, threads: int | None) -> dict:
+    """Convert, C-simulate, synthesize and report one point from its shared trained model, into
+    runs/<name>/ (staged), then write its record. Returns the record."""
+    prepare_worker(threads)
+    sweep_dir = Path(sweep_dir)
+    start = time.monotonic()
+    status = Status(sweep_dir, payload["id"])
+    where = {"stage": "prepare"}
+    try:
+        run_dir = sweep_dir / "runs" / payload["run_name"]
+        src_model = model_dir(sweep_dir, payload["model_id"])
+        train = finished_model(src_model, payload["train_key"])
+        if train is None:
+            raise HwgenError(f"the trained model {src_model} is missing or incomplete")
+        report = _finished_run(run_dir, payload["hash"])
+        reused = report is not None
+        if report is None:
+            report = _build_run(run_dir, src_model, payload, train, status, where)
+        manifest = read_json(run_dir / "run.json")
+        sw = manifest.get("sweep") or {}
+        rec = _base_record(payload, start)
+        rec.update({
+            "run_dir": str(run_dir.relative_to(sweep_dir)), "metrics": metrics_from_report(report),
+            "synth": report.get("synth") or [], "synth_errors": sw.get("synth_errors") or {},
+            "stages": dict(manifest.get("stages") or {}), "notices": list(report.get("notices") or []),
+            "train_shared_by": payload.get("train_shared_by"), "reused_run": reused,
+        })
+        if rec["synth_errors"]:
+            src, err = next(iter(rec["synth_errors"].items()))
+            rec.update({"status": "failed", "error_stage": f"synth:{src}", "error": err})
+        else:
+            rec["status"] = "ok"
+        return commit_record(sweep_dir, rec)
+    except BaseException as exc:  # noqa: BLE001 - reported as data; the sweep goes on
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        return commit_record(sweep_dir, _failed_record(payload, where["stage"], _describe(exc), _tb_tail(exc), start))
+    finally:
+        status.clear()
+
+
+def _build_run(run_dir: Path, src_model: Path, payload: dict, train: dict, status: Status, where: dict) -> dict:
+    import yaml
+
+    from hwgen.boards import load_board
+    from hwgen.convert import HlsOptions, run_convert
+    from hwgen.csim import run_csim
+    from hwgen.flow import FlowOptions, run_synth_source, versions
+    from hwgen.report import write_report
+    from hwgen.rundir import RunPaths, staged_run_dir
+
+    spec = payload["spec"]
+    board = load_board(payload["board"])
+    opts = FlowOptions(
+        board=board.name, synth=tuple(payload["synth"]) or ("none",), baseline=False, clock_mhz=payload["clock_mhz"],
+        rtl_max_samples=payload["rtl_samples"], tool_timeout_s=payload["timeout_s"], quiet=True,
+    )
+    stages: dict[str, float] = {"train": float(train.get("wall_s") or 0.0)}
+    notices: list[str] = []
+    synth_errors: dict[str, str] = {}
+
+    def timed(name: str, what: str, fn):
+        where["stage"] = name
+        status.set(what)
+        t0 = time.monotonic()
+        out = fn()
+        stages[name] = round(time.monotonic() - t0, 3)
+        return out
+
+    with staged_run_dir(run_dir, payload["hash"], force=True) as staging:
+        paths = RunPaths(staging)
+        shutil.copytree(src_model / "train", paths.train_dir)
+        manifest = {
+            "name": spec.name, "fingerprint": payload["hash"], "created": now_iso(), "spec": spec.to_dict(),
+            "board": board.to_dict(),
+            "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(opts).items()},
+            "versions": versions(), "stages": {}, "notices": notices,
+            "sweep": {"point": payload["id"], "label": payload["label"], "train_key": payload["train_key"],
+                      "model_dir": f"models/{payload['model_id']}", "complete": False},
+        }
+        write_json(paths.manifest, manifest)
+        paths.spec.write_text(yaml.safe_dump(spec.to_dict(), sort_keys=False))
+        hls = HlsOptions(backend=spec.hls.backend, strategy=spec.hls.strategy, reuse_factor=spec.hls.reuse_factor,
+                         io_type=spec.hls.io_type, clock_mhz=payload["clock_mhz"])
+        timed("convert", f"convert {hls.strategy} RF{hls.reuse_factor}",
+              lambda: run_convert(paths, board, hls, stamp=payload["hash"][:8]))
+        csim = timed("csim", "csim (g++)", lambda: run_csim(paths, meaningful_labels=train.get("accuracy_qkeras") is not None))
+        if csim.bit_exact_fraction < 1.0:
+            notices.append(f"C-simulation is NOT bit-exact with QKeras: {csim.bit_exact_fraction:.4f} of samples match")
+        for source in payload["synth"]:
+            try:
+                notices += timed(source, f"synth {source}", lambda: run_synth_source(source, staging, board, opts, None))
+            except Exception as exc:  # noqa: BLE001 - one source failing is recorded; the run is kept
+                synth_errors[source] = _describe(exc)
+                notices.append(f"{source} synthesis failed: {_describe(exc)}")
+        where["stage"] = "report"
+        status.set("report")
+        manifest["stages"] = dict(stages)
+        manifest["notices"] = notices
+        manifest["sweep"].update({"complete": True, "synth_errors": synth_errors})
+        write_json(paths.manifest, manifest)
+        t0 = time.monotonic()
+        write_report(staging)
+        stages["report"] = round(time.monotonic() - t0, 3)
+        manifest["stages"] = dict(stages)
+        write_json(paths.manifest, manifest)
+        report = write_report(staging)
+    return report
