@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-slow test-gpu install tools bench clean
+.PHONY: demo demo-open test test-slow test-gpu install tools bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,13 @@ install: $(STAMP) tools
 tools:
 	@bash scripts/install-tools.sh
 
+# The demo keeps to about a minute on 2 cores with the labelled estimate as its synthesis
+# source; `make demo-open` runs the open Yosys/RTL-simulation path too (minutes: Yosys dominates).
 demo: install
-	$(VENV)/bin/hwgen flow models/digits_mlp.yaml
+	$(VENV)/bin/hwgen flow models/digits_mlp.yaml --synth estimate
+
+demo-open: install
+	$(VENV)/bin/hwgen flow models/digits_mlp.yaml --synth open,estimate --out runs/digits_mlp_open
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

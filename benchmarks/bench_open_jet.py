@@ -32,6 +32,8 @@ if str(ROOT) not in sys.path:
 LAYERS = (64, 32, 32)
 N_IN, N_OUT = 16, 5
 INPUT_BITS, INPUT_INTEGER = 16, 6
+DESIGN_KEYS = ("n_stages", "latency_cycles", "levels_per_stage", "adder_levels", "da4ml_cost_luts", "pipe_reg_bits", "in_width", "out_width_pipe")
+SIM_KEYS = ("simulator", "simulator_version", "n_samples", "bit_exact_fraction", "max_abs_diff", "accuracy", "latency_cycles", "wall_s")
 
 
 def build_jet_run(run: Path, samples: int, sparsity: float, seed: int) -> dict:
@@ -43,10 +45,14 @@ def build_jet_run(run: Path, samples: int, sparsity: float, seed: int) -> dict:
     tf.keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
     layers = [tf.keras.Input((N_IN,))]
+    def dense(units: int, name: str) -> QDense:
+        q = lambda: quantized_bits(6, 0, alpha=1)  # noqa: E731
+        return QDense(units, kernel_quantizer=q(), bias_quantizer=q(), name=name)
+
     for n, units in enumerate(LAYERS):
-        layers.append(QDense(units, kernel_quantizer=quantized_bits(6, 0, alpha=1), bias_quantizer=quantized_bits(6, 0, alpha=1), name=f"fc{n + 1}"))
+        layers.append(dense(units, f"fc{n + 1}"))
         layers.append(QActivation(quantized_relu(6, 0), name=f"relu{n + 1}"))
-    layers.append(QDense(N_OUT, kernel_quantizer=quantized_bits(6, 0, alpha=1), bias_quantizer=quantized_bits(6, 0, alpha=1), name="output"))
+    layers.append(dense(N_OUT, "output"))
     model = tf.keras.Sequential(layers, name="jet_mlp")
     kept = {}
     for layer in model.layers:
@@ -71,7 +77,7 @@ def build_jet_run(run: Path, samples: int, sparsity: float, seed: int) -> dict:
         y_test=np.argmax(logits, axis=1),  # no dataset offline: labels = the QKeras prediction
         logits_qkeras=logits,
         input_bits=np.int64(INPUT_BITS),
-        input_integer=np.int64(INPUT_INTEGER),
+        input_integer=np.int64(INPUT_INTEGER - 1),  # data.npz: sign excluded (QKeras convention)
     )
     return {"nonzero_fraction": kept, "samples": samples}
 
@@ -106,7 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     model_info = build_jet_run(base, args.samples, args.sparsity, args.seed)
     progress(f"built jet MLP run ({time.monotonic() - t0:.1f} s): nonzero fractions {model_info['nonzero_fraction']}")
 
-    record: dict = {"model": {"layers": [N_IN, *LAYERS, N_OUT], "bits": 6, "input": f"fixed<{INPUT_BITS},{INPUT_INTEGER}>", **model_info}, "boards": {}}
+    record: dict = {
+        "model": {"layers": [N_IN, *LAYERS, N_OUT], "bits": 6, "input": f"fixed<{INPUT_BITS},{INPUT_INTEGER}>", **model_info},
+        "boards": {},
+    }
     for board_name, place_route in ((args.xilinx_board, False), (args.lattice_board, not args.no_pnr)):
         board = load_board(board_name)
         run = out / board_name
@@ -120,9 +129,12 @@ def main(argv: list[str] | None = None) -> int:
         entry = {
             "wall_s": round(time.monotonic() - t0, 1),
             "steps_s": res.step_wall_s,
-            "design": {k: res.design[k] for k in ("n_stages", "latency_cycles", "levels_per_stage", "adder_levels", "da4ml_cost_luts", "pipe_reg_bits", "in_width", "out_width_pipe")},
-            "rtlsim": {k: res.rtlsim.get(k) for k in ("simulator", "simulator_version", "n_samples", "bit_exact_fraction", "max_abs_diff", "accuracy", "latency_cycles", "wall_s")},
-            "rtlsim_designs": {k: {"bit_exact_fraction": v["bit_exact_fraction"], "wall_s": v["wall_s"]} for k, v in (res.rtlsim.get("designs") or {}).items()},
+            "design": {k: res.design[k] for k in DESIGN_KEYS},
+            "rtlsim": {k: res.rtlsim.get(k) for k in SIM_KEYS},
+            "rtlsim_designs": {
+                k: {"bit_exact_fraction": v["bit_exact_fraction"], "wall_s": v["wall_s"]}
+                for k, v in (res.rtlsim.get("designs") or {}).items()
+            },
             "synth": [
                 {
                     "source": s.source, "kind": s.kind, "resources": s.resources, "utilization_pct": s.utilization_pct,
@@ -139,16 +151,24 @@ def main(argv: list[str] | None = None) -> int:
     print("\n=== open synthesis of the jet MLP (16-64-32-32-5, 6-bit, 75% pruned) ===")
     for board_name, e in record["boards"].items():
         d, sim = e["design"], e["rtlsim"]
-        print(f"\n{board_name}: {d['n_stages']} stages x <= {d['levels_per_stage']} adder levels, latency {d['latency_cycles']} cycles, II=1")
+        print(
+            f"\n{board_name}: {d['n_stages']} stages x <= {d['levels_per_stage']} adder levels, "
+            f"latency {d['latency_cycles']} cycles, II=1"
+        )
         print(f"  da4ml estimate {d['da4ml_cost_luts']:.0f} LUTs; steps (s): {json.dumps(e['steps_s'])}")
-        print(f"  RTL sim {sim['simulator']} {sim['simulator_version']}: {sim['n_samples']} vectors, bit-exact {sim['bit_exact_fraction']}, max|diff| {sim['max_abs_diff']}")
+        print(
+            f"  RTL sim {sim['simulator']} {sim['simulator_version']}: {sim['n_samples']} vectors, "
+            f"bit-exact {sim['bit_exact_fraction']}, max|diff| {sim['max_abs_diff']}"
+        )
         for s in e["synth"]:
             r = s["resources"]
             luts = r.get("lut", r.get("lut4"))
             fmax = f"{s['fmax_mhz']:.1f} MHz" if s["fmax_mhz"] else "n/a"
+            dsp = r.get("dsp", r.get("mult18", 0))
             print(
-                f"  {s['source']:<22} {s['kind']:<11} LUT {luts:.0f}  FF {r.get('ff', 0):.0f}  DSP {r.get('dsp', r.get('mult18', 0)):.0f}  "
-                f"carry {r.get('carry', 0):.0f}  Fmax {fmax}  latency {s['latency_cycles']} cycles = {s['latency_ns']} ns  ({s['wall_s']} s)"
+                f"  {s['source']:<22} {s['kind']:<11} LUT {luts:.0f}  FF {r.get('ff', 0):.0f}  DSP {dsp:.0f}  "
+                f"carry {r.get('carry', 0):.0f}  Fmax {fmax}  latency {s['latency_cycles']} cycles = "
+                f"{s['latency_ns']} ns  ({s['wall_s']} s)"
             )
         for n in e["notes"]:
             print(f"  note: {n}")

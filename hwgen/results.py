@@ -54,8 +54,12 @@ class SynthResult:
 
     def with_board(self, board) -> "SynthResult":
         """Fill utilization % and `fits` from a `hwgen.boards.Board`."""
-        util = board.utilization({k: v for k, v in self.resources.items() if v is not None})
-        fits = all(p <= 100.0 for p in util.values()) if util else None
+        used = {k: v for k, v in self.resources.items() if v}
+        util = board.utilization(used)
+        # A verdict only when every resource used has a capacity on this board (a Xilinx-style
+        # 'lut' count on a Lattice part, say, leaves the fit unknown rather than 'yes').
+        over = any(p > 100.0 for p in util.values())
+        fits = False if over else (True if util and set(used) <= set(util) else None)
         return dataclasses.replace(self, utilization_pct=util, fits=fits, board=board.name, part=board.part)
 
     def to_dict(self) -> dict:

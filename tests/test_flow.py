@@ -132,3 +132,15 @@ def test_jet_mlp_trains_from_a_local_file(tmp_path):
     out = tmp_path / "jet"
     assert run_cli("flow", "jet_mlp", "--data", tmp_path / "jets.npz", "--epochs", "3", "--out", out, "--synth", "none", "--no-baseline", "--quiet") == 0
     assert _report(out)["csim"]["bit_exact_fraction"] == 1.0
+
+
+def test_resource_strategy_reuse_and_io_stream_stay_bit_exact(tmp_path):
+    out = tmp_path / "res"
+    rc = run_cli("convert", "digits_mlp", "--epochs", "2", "--strategy", "resource", "--reuse-factor", "4",
+                 "--io-type", "io_stream", "--backend", "Vivado", "--out", out, "--quiet")
+    assert rc == 0
+    r = _report(out)
+    conv = r["convert"]
+    assert (conv["backend"], conv["strategy"], conv["reuse_factor"], conv["io_type"]) == ("Vivado", "resource", 4, "io_stream")
+    assert r["csim"]["bit_exact_fraction"] == 1.0
+    assert "Strategy: Resource" in (out / "hls" / "hls4ml_config.yml").read_text() or "Resource" in (out / "hls" / "hls4ml_config.yml").read_text()

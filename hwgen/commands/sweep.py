@@ -27,7 +27,7 @@ def _fmt(v) -> str:
     if v is None:
         return "–"
     if isinstance(v, float):
-        return f"{v:.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
+        return f"{v:.4g}" if abs(v) < 1000 else f"{v:,.0f}"
     if isinstance(v, int):
         return f"{v:,}"
     return str(v)
@@ -37,13 +37,15 @@ def summary_lines(outcome) -> list[str]:
     """The one-screen summary printed at the end of a sweep."""
     t = outcome.totals or {}
     out = [
-        f"hwgen sweep {outcome.sweep_dir.name}: {outcome.n_points} points  ({t.get('ok', 0)} ok, {t.get('failed', 0)} failed, "
+        f"hwgen sweep {outcome.name or outcome.sweep_dir.name}: {outcome.n_points} points  ({t.get('ok', 0)} ok, {t.get('failed', 0)} failed, "
         f"{t.get('pending', 0)} pending)",
         f"  this run   {outcome.computed} computed, {outcome.skipped} skipped (already done)"
         + (f", {outcome.recovered} recovered" if outcome.recovered else "")
         + f", {outcome.failed} failed; models {outcome.models_trained} trained, {outcome.models_reused} reused; "
         f"{outcome.wall_s:.1f} s ({outcome.executor})",
     ]
+    if outcome.cost_source or outcome.fronts:
+        out.append(f"  figures    {outcome.accuracy_label}; resources and latency from {outcome.cost_source or 'no synthesis source'}")
     for name, front in (outcome.fronts or {}).items():
         title = f"  Pareto {front.get('axis', name)}"
         if front.get("missing"):
@@ -67,6 +69,8 @@ def main(args) -> int:
         raise HwgenError("--workers must be >= 1")
     if args.epochs is not None and args.epochs < 1:
         raise HwgenError("--epochs must be >= 1")
+    if args.scheduler and args.workers is not None:
+        raise HwgenError("give --workers (local pool) or --scheduler (a Dask cluster, which has its own workers), not both")
     if args.scheduler and not _SCHEDULER.match(args.scheduler):
         raise HwgenError(f"--scheduler {args.scheduler!r} must look like tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786)")
     synth = tuple(s.strip() for s in args.synth.split(",") if s.strip()) if args.synth else None

@@ -55,7 +55,10 @@ def parse_report(path: Path) -> tuple[float | None, dict[str, dict]]:
         achieved = clk.get("achieved")
         if achieved is not None:
             fmax = float(achieved) if fmax is None else min(fmax, float(achieved))
-    util = {k: {"used": int(v.get("used", 0)), "available": int(v.get("available", 0))} for k, v in (data.get("utilization") or {}).items()}
+    util = {
+        k: {"used": int(v.get("used", 0)), "available": int(v.get("available", 0))}
+        for k, v in (data.get("utilization") or {}).items()
+    }
     return fmax, util
 
 

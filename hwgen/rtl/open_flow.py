@@ -45,6 +45,11 @@ class OpenSynthResult:
     def rtl_dir(self) -> Path:
         return Path(self.run_dir) / "rtl"
 
+    @property
+    def notices(self) -> list[str]:
+        """One-line notices for the user (skipped steps, left-out softmax); same list as `notes`."""
+        return self.notes
+
     def to_dict(self) -> dict:
         return {
             "run_dir": str(self.run_dir),
@@ -79,7 +84,10 @@ def _load_run_inputs(paths: RunPaths, max_samples: int, trust_model_code: bool):
     X = np.asarray(data["X_test"][:n], dtype=np.float64)
     logits = np.asarray(data["logits_qkeras"][:n], dtype=np.float64).reshape(n, -1)
     y = np.asarray(data["y_test"][:n]) if "y_test" in data else None
-    bits, integer = int(np.asarray(data["input_bits"]).reshape(-1)[0]), int(np.asarray(data["input_integer"]).reshape(-1)[0])
+    # data.npz follows the spec's QKeras convention (integer bits exclude the sign, so 16/5 is
+    # ap_fixed<16,6>); the tracer takes ap_fixed's convention (sign included).
+    bits = int(np.asarray(data["input_bits"]).reshape(-1)[0])
+    integer = int(np.asarray(data["input_integer"]).reshape(-1)[0]) + 1
     model = load_model(paths.model, trust_code=trust_model_code)
     return model, X, logits, y, bits, integer
 
@@ -132,7 +140,10 @@ def run_open_synth(
     t0 = time.monotonic()
     model, X, logits, y, bits, integer = _load_run_inputs(paths, max_samples, trust_model_code)
     check_input_grid(X, bits, integer)
-    say(f"rtl: tracing {model.name} with da4ml (input fixed<{bits},{integer}>; the first run compiles da4ml's kernels)")
+    say(
+        f"rtl: tracing {model.name} with da4ml (input fixed<{bits},{integer}>; the first use after installation "
+        "compiles da4ml's numba kernels, about 3 minutes)"
+    )
     traced = trace_qkeras(model, bits, integer)
     emulation = verify_emulation(traced, X, logits)
     say(

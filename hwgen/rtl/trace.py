@@ -40,6 +40,7 @@ from hwgen.errors import HwgenError
 # width in LUTs; the pipeliner cuts the graph every N levels (see hwgen.rtl.verilog).
 HWCONF = (1, -1, -1)
 MAX_WEIGHT_FRACTION_BITS = 32
+UNQUANTIZED_FRACTION_BITS = 16  # plain Keras weights are accepted only when already on a coarse grid
 FLOAT32_SIGNIFICAND_BITS = 24
 
 
@@ -257,25 +258,32 @@ def _quantized_param(layer, attr: str, quantizer_attr: str, where: str) -> np.nd
     if quantizer is not None:
         from hwgen.tfcompat import tf
 
+        alpha = getattr(quantizer, "alpha", None)
+        if isinstance(alpha, str) and "po2" not in alpha:
+            raise HwgenError(
+                f"{where}: {attr} quantizer {quantizer} scales by an arbitrary float (alpha={alpha!r}); "
+                "use alpha=1 or alpha='auto_po2' so that the weights are fixed-point numbers"
+            )
         values = quantizer(tf.constant(values)).numpy()
     values = np.asarray(values, dtype=np.float64)
     if not np.all(np.isfinite(values)):
         raise HwgenError(f"{where}: {attr} has non-finite values")
+    if quantizer is None:
+        _check_dyadic(values, f"{where}: unquantized {attr} values", UNQUANTIZED_FRACTION_BITS)
     _check_dyadic(values, f"{where}: {attr}")
     if attr == "kernel" and not np.array_equal(values.astype(np.float32).astype(np.float64), values):
         raise HwgenError(f"{where}: quantized kernel values need more than float32 precision; lower the weight bits")
     return values
 
 
-def _check_dyadic(values: np.ndarray, what: str) -> int:
-    for f in range(0, MAX_WEIGHT_FRACTION_BITS + 1):
+def _check_dyadic(values: np.ndarray, what: str, max_bits: int = MAX_WEIGHT_FRACTION_BITS) -> int:
+    for f in range(0, max_bits + 1):
         scaled = values * (2.0**f)
         if np.all(scaled == np.round(scaled)):
             return f
     raise HwgenError(
-        f"{what} are not fixed-point numbers with at most {MAX_WEIGHT_FRACTION_BITS} fraction bits "
-        "(a quantizer with alpha='auto' scales by arbitrary floats); use quantized_bits(..., alpha=1) "
-        "or alpha='auto_po2' so that the weights are exact in hardware"
+        f"{what} are not fixed-point numbers with at most {max_bits} fraction bits; quantize them "
+        "(QDense/QConv2D with quantized_bits(..., alpha=1) or alpha='auto_po2') so that they are exact in hardware"
     )
 
 

@@ -56,12 +56,8 @@ TOP_KEYS = (
 SYNTH_SOURCES = ("estimate", "open", "vendor", "auto", "none")
 ACCURACY_CHOICES = ("csim", "qkeras")
 DEFAULT_BOARD = "pynq-z2"
-SCHEMA_POINT = "hwgen-sweep-point/1"
 
-_SHORT = {
-    "bits": "b", "weight_bits": "w", "activation_bits": "a", "sparsity": "s", "seed": "seed",
-    "epochs": "e", "reuse_factor": "rf",
-}
+_SHORT = {"sparsity": "s", "seed": "seed", "epochs": "e", "reuse_factor": "rf"}
 _WORDS = {"latency": "lat", "resource": "res", "io_parallel": "par", "io_stream": "stream"}
 
 
@@ -453,15 +449,6 @@ def _fmt_value(v: Any) -> str:
     return _WORDS.get(v, str(v)) if isinstance(v, str) else str(v)
 
 
-def point_label(values: dict, varying: list[str]) -> str:
-    parts = []
-    for axis in varying:
-        if axis in values and values[axis] is not None:
-            parts.append(f"{_SHORT.get(axis, '')}{_fmt_value(values[axis])}")
-    text = "_".join(parts) or "base"
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
-
-
 def expand_points(cfg: SweepConfig) -> list[Point]:
     """Grid (every combination of `axes`) followed by the explicit `points`; duplicates removed."""
     combos: list[dict] = []
@@ -493,18 +480,37 @@ def expand_points(cfg: SweepConfig) -> list[Point]:
         }
         out.append(Point(params=params, given=given, spec=spec, board=board, synth=synth, clock_mhz=cfg.clock_mhz,
                          train_key=tkey, hash=h))
-    # Label by the axes the sweep actually varies (as the file names them).
-    named = [a for a in AXES if any(a in p.given for p in out)]
-    varying = [a for a in named if len({str(p.given.get(a, _default_of(p, a))) for p in out}) > 1]
-    train_varying = [a for a in varying if a in TRAIN_AXES]
-    for p in out:
-        full = {a: p.given.get(a, _default_of(p, a)) for a in varying}
-        p.label = point_label(full, varying)
-        p.model_label = point_label(full, train_varying)
+    _label(out)
     return out
 
 
-def _default_of(p: Point, axis: str) -> Any:
-    if axis == "bits":
-        return p.params["weight_bits"] if p.params["weight_bits"] == p.params["activation_bits"] else f"{p.params['weight_bits']}-{p.params['activation_bits']}"
-    return p.params.get(axis)
+_LABEL_KEYS = ("bits", "sparsity", "seed", "epochs", "reuse_factor", "strategy", "io_type", "backend", "board")
+_LABEL_TRAIN = {"bits", "sparsity", "seed", "epochs"}
+
+
+def _label(points: list[Point]) -> None:
+    """Readable, unique labels from the values that differ between the points (b6_s0.5_rf4;
+    w8a4 where weight and activation widths differ)."""
+
+    def values(p: Point) -> dict:
+        v = {k: p.params.get(k) for k in _LABEL_KEYS if k != "bits"}
+        v["bits"] = (p.params["weight_bits"], p.params["activation_bits"])
+        return v
+
+    vals = [values(p) for p in points]
+    varying = [k for k in _LABEL_KEYS if len({str(v[k]) for v in vals}) > 1]
+    same_width = all(v["bits"][0] == v["bits"][1] for v in vals)
+
+    def text(v: dict, keys: list[str]) -> str:
+        parts = []
+        for k in keys:
+            if k == "bits":
+                w, a = v["bits"]
+                parts.append(f"b{w}" if same_width else f"w{w}a{a}")
+            else:
+                parts.append(f"{_SHORT.get(k, '')}{_fmt_value(v[k])}")
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(parts)) or "base"
+
+    for p, v in zip(points, vals):
+        p.label = text(v, varying)
+        p.model_label = text(v, [k for k in varying if k in _LABEL_TRAIN])

@@ -15,7 +15,7 @@ from typing import Any
 
 from hwgen.errors import HwgenError
 from hwgen.results import read_json, write_json
-from hwgen.sweep.tasks import SCHEMA_POINT, now_iso, read_record
+from hwgen.sweep.tasks import SCHEMA_POINT, now_iso, read_record, synth_metrics
 
 SCHEMA_SWEEP = "hwgen-sweep/1"
 PARAM_COLUMNS = ("weight_bits", "activation_bits", "sparsity_target", "seed", "epochs", "reuse_factor", "strategy",
@@ -53,8 +53,37 @@ def _num(v: Any) -> float | None:
     return out if math.isfinite(out) else None
 
 
-def row_from_record(rec: dict, label: str | None = None, accuracy: str = "csim") -> dict:
-    m = rec.get("metrics") or {}
+_SYNTH_KEYS = ("synth_source", "synth_kind", "lut", "ff", "dsp", "bram_18k", "lut_pct", "dsp_pct", "fits",
+               "latency_cycles", "latency_ns", "ii", "fmax_mhz", "clock_mhz")
+_KIND_RANK = {"parsed": 3, "placed": 2, "synthesized": 1, "estimate": 0}
+
+
+def cost_source(records: list[dict]) -> str | None:
+    """The synthesis source whose figures the rows and fronts use: the one that covers the most
+    finished points (then the most faithful kind), so one front never mixes sources."""
+    cover: dict[str, int] = {}
+    rank: dict[str, int] = {}
+    for rec in records:
+        if rec.get("status") != "ok":
+            continue
+        for s in rec.get("synth") or []:
+            if s.get("resources"):
+                cover[s["source"]] = cover.get(s["source"], 0) + 1
+                rank[s["source"]] = _KIND_RANK.get(s.get("kind"), -1)
+    if not cover:
+        return None
+    return max(cover, key=lambda k: (cover[k], rank[k], k))
+
+
+def row_from_record(rec: dict, label: str | None = None, accuracy: str = "csim", source: str | None = None) -> dict:
+    m = dict(rec.get("metrics") or {})
+    if source is not None:  # the figures of the sweep's cost source (none if this point lacks it)
+        for key in _SYNTH_KEYS:
+            m.pop(key, None)
+        for s in rec.get("synth") or []:
+            if s.get("source") == source:
+                m.update(synth_metrics(s))
+                break
     p = rec.get("params") or {}
     stages = rec.get("stages") or {}
     synth_s = [v for k, v in stages.items() if k not in ("train", "convert", "csim", "report") and _num(v) is not None]
@@ -139,7 +168,8 @@ def compute_fronts(rows: list[dict]) -> dict:
 # plots
 
 
-def plot_front(rows: list[dict], name: str, front: dict, path: Path, title: str, acc_label: str) -> Path | None:
+def plot_front(rows: list[dict], name: str, front: dict, path: Path, title: str, acc_label: str,
+               source: str | None = None) -> Path | None:
     col, axis_label = FRONTS[name]
     pts = [(r, _num(r.get(col)), _num(r.get("accuracy"))) for r in rows if r.get("status") == "ok"]
     pts = [(r, x, y) for r, x, y in pts if x is not None and y is not None]
@@ -165,7 +195,8 @@ def plot_front(rows: list[dict], name: str, front: dict, path: Path, title: str,
     xs_all = [x for _, x, _ in pts]
     if min(xs_all) > 0 and max(xs_all) / min(xs_all) > 30:
         ax.set_xscale("log")
-    ax.set_xlabel(f"{axis_label}" + (f"  [{rows[0].get('synth_source')}]" if col != "bops" and rows and rows[0].get("synth_source") else ""))
+    ax.set_xlabel(axis_label + (f"  [{source}]" if col != "bops" and source else "  [train stage, quantized weights]"))
+    ax.margins(x=0.1, y=0.12)
     ax.set_ylabel(acc_label)
     ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)
@@ -204,10 +235,26 @@ def _fmt(v: Any, digits: int = 4) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
-        return f"{v:.{digits}g}" if abs(v) < 1e6 else f"{v:,.0f}"
+        return f"{v:.{digits}g}" if abs(v) < 1000 else f"{v:,.0f}"
     if isinstance(v, int):
         return f"{v:,}"
     return str(v)
+
+
+def sweep_running(sweep_dir: Path) -> bool:
+    """Whether a `hwgen sweep` process holds the directory's lock right now."""
+    import fcntl
+
+    lock = Path(sweep_dir) / ".lock"
+    if not lock.is_file():
+        return False
+    with open(lock) as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return False
 
 
 def _markdown(state: dict, rows: list[dict], fronts: dict, plots: dict[str, str]) -> str:
@@ -216,7 +263,8 @@ def _markdown(state: dict, rows: list[dict], fronts: dict, plots: dict[str, str]
     lines = [
         f"# hwgen sweep: {state.get('name')}", "",
         f"{counts.get('points', len(rows))} points: {counts.get('ok', 0)} ok, {counts.get('failed', 0)} failed, "
-        f"{counts.get('pending', 0)} pending · accuracy = {state.get('accuracy_label')} · state {state.get('state')}",
+        f"{counts.get('pending', 0)} pending · {state.get('accuracy_label')} · resources and latency from "
+        f"{state.get('cost_source') or 'no synthesis source'} · state {state.get('state')}",
     ]
     if last:
         lines.append(
@@ -250,7 +298,8 @@ def _markdown(state: dict, rows: list[dict], fronts: dict, plots: dict[str, str]
         lines += ["", "## Failed points", ""]
         lines += [f"- {r['label']} ({r['id']}), at {r['error_stage']}: {r['error']}" for r in failed]
     lines += ["", "Pareto column: on the front of accuracy vs L = LUT, D = DSP, T = latency, B = BOPs. Resources and "
-              "latency come from the synthesis source named in sweep.csv (synth_source).", ""]
+              "latency come from the synthesis source named in sweep.csv (synth_source). Every finished point is a "
+              "complete hwgen run directory (sweep.csv column run_dir); `hwgen report <run_dir>` adds its report.html.", ""]
     return "\n".join(lines)
 
 
@@ -269,9 +318,11 @@ def _point_entries(sweep_dir: Path, state: dict | None) -> list[dict]:
     return sorted(entries, key=lambda e: str(e.get("label")))
 
 
-def write_sweep_report(path: str | Path, last_run: dict | None = None, state_name: str | None = None) -> Path:
+def write_sweep_report(path: str | Path, last_run: dict | None = None, state_name: str | None = None,
+                       from_runner: bool = False) -> Path:
     """(Re)generate sweep.csv, sweep.json, pareto.json, plots/pareto_*.png and sweep.md from
-    the point records of a sweep directory; returns the path of sweep.md."""
+    the point records of a sweep directory; returns the path of sweep.md. (`last_run`,
+    `state_name` and `from_runner` are for the sweep runner: the invocation's counters.)"""
     sweep_dir = Path(path)
     if not sweep_dir.is_dir():
         raise HwgenError(f"{sweep_dir} is not a directory")
@@ -286,37 +337,41 @@ def write_sweep_report(path: str | Path, last_run: dict | None = None, state_nam
         raise HwgenError(f"{sweep_dir} is not an hwgen sweep directory (no sweep.json and no points/); create one with `hwgen sweep`")
     accuracy = state.get("accuracy", "csim")
     entries = _point_entries(sweep_dir, state)
-    rows = []
-    for e in entries:
-        rec = read_record(sweep_dir, e["id"], e.get("hash"))
-        rows.append(row_from_record(rec, e.get("label"), accuracy) if rec else pending_row(e))
+    recs = [read_record(sweep_dir, e["id"], e.get("hash")) for e in entries]
+    source = cost_source([r for r in recs if r])
+    rows = [row_from_record(rec, e.get("label"), accuracy, source) if rec else pending_row(e) for e, rec in zip(entries, recs)]
     fronts = compute_fronts(rows)
     counts = {"points": len(rows), "ok": sum(r["status"] == "ok" for r in rows),
               "failed": sum(r["status"] == "failed" for r in rows), "pending": sum(r["status"] == "pending" for r in rows)}
-    acc_label = "C-sim accuracy (QKeras where no C-sim)" if accuracy == "csim" else "QKeras accuracy"
+    acc_label = "accuracy (C-sim)" if accuracy == "csim" else "accuracy (QKeras)"
     name = state.get("name") or sweep_dir.name
     plots: dict[str, str] = {}
     plot_dir = sweep_dir / "plots"
     for fname, f in fronts.items():
         target = plot_dir / f"pareto_{fname}.png"
-        made = plot_front(rows, fname, f, target, f"{name}: {acc_label} vs {f['axis']}", acc_label)
+        made = plot_front(rows, fname, f, target, f"{name}: {acc_label} vs {f['axis']}", acc_label, source)
         if made:
             plots[fname] = str(made.relative_to(sweep_dir))
         elif target.exists():
             target.unlink()
     pareto = {"schema": "hwgen-sweep-pareto/1", "name": name, "accuracy": accuracy, "accuracy_label": acc_label,
+              "cost_source": source,
               "objectives": "maximize accuracy, minimize cost", "fronts": fronts, "plots": plots, "updated": now_iso()}
     write_json(sweep_dir / "pareto.json", pareto)
     _write_text(sweep_dir / "sweep.csv", _csv_text(rows))
     state.update({
         "schema": SCHEMA_SWEEP, "name": name, "accuracy": accuracy, "accuracy_label": acc_label, "updated": now_iso(),
+        "cost_source": source,
         "counts": counts, "pareto": {k: [p["id"] for p in f["points"]] for k, f in fronts.items()},
         "rows": rows,
         "files": {"csv": "sweep.csv", "pareto": "pareto.json", "markdown": "sweep.md", "plots": plots},
     })
-    if state_name:
-        state["state"] = state_name
-    state.setdefault("state", "finished" if counts["pending"] == 0 else "incomplete")
+    if state_name is None:  # derive it; a sweep process running now holds the lock
+        if not from_runner and sweep_running(sweep_dir):
+            state_name = "running"
+        else:
+            state_name = "finished" if counts["pending"] == 0 else "incomplete"
+    state["state"] = state_name
     if last_run is not None:
         state["last_run"] = last_run
         state["computed"] = last_run.get("computed", 0)

