@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from hwgen.errors import HwgenError, ToolMissing
 
@@ -117,11 +118,19 @@ class ToolRun:
 
 
 def run_tool(
-    tool: Tool, args: list[str], cwd: Path, log: Path, timeout_s: float | None = None, check: bool = True
+    tool: Tool,
+    args: list[str],
+    cwd: Path,
+    log: Path,
+    timeout_s: float | None = None,
+    check: bool = True,
+    watch: Callable[[float], None] | None = None,
+    poll_s: float = 2.0,
 ) -> ToolRun:
     """Run a tool with its output going to `log`; raises HwgenError on failure or timeout.
 
-    Arguments are passed as a list (never through a shell).
+    Arguments are passed as a list (never through a shell). `watch`, when given, is called with
+    the elapsed seconds every `poll_s` while the tool runs (see `log_watcher`).
     """
     argv = [*tool.argv, *args]
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -130,12 +139,7 @@ def run_tool(
         fh.write("$ " + " ".join(argv) + "\n")
         fh.flush()
         proc = subprocess.Popen(argv, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            rc = proc.wait(timeout=timeout_s)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            rc, timed_out = -9, True
+        rc, timed_out = _wait(proc, start, timeout_s, watch, poll_s)
     result = ToolRun(argv=argv, returncode=rc, wall_s=time.monotonic() - start, log=log, timed_out=timed_out)
     if check and timed_out:
         raise HwgenError(f"{tool.name} did not finish within {timeout_s:.0f} s (log: {log}); raise the time limit")
@@ -143,6 +147,62 @@ def run_tool(
         tail = "".join(log.read_text(errors="replace").splitlines(keepends=True)[-8:])
         raise HwgenError(f"{tool.name} failed with exit code {rc} (log: {log}):\n{tail}")
     return result
+
+
+def _wait(
+    proc: subprocess.Popen, start: float, timeout_s: float | None, watch: Callable[[float], None] | None, poll_s: float
+) -> tuple[int, bool]:
+    """Wait for `proc` (killing its process group at the time limit); returns (returncode, timed_out)."""
+    deadline = None if timeout_s is None else start + float(timeout_s)
+    while True:
+        step = None if watch is None else poll_s
+        if deadline is not None:
+            left = max(deadline - time.monotonic(), 0.0)
+            step = left if step is None else min(step, left)
+        try:
+            return proc.wait(timeout=step), False
+        except subprocess.TimeoutExpired:
+            if deadline is not None and time.monotonic() >= deadline:
+                _kill_group(proc)
+                return -9, True
+            if watch is not None:
+                try:
+                    watch(time.monotonic() - start)
+                except Exception:  # noqa: BLE001 - a progress display must never stop the tool
+                    pass
+
+
+def log_watcher(
+    log: Path, phase: Callable[[str], str | None], report: Callable[[str], None], every_s: float = 30.0,
+    tail_bytes: int = 65536,
+) -> Callable[[float], None]:
+    """A `run_tool` watch: reads the end of `log`, turns it into a phase line with `phase`, and
+    reports it when the phase changes, or every `every_s` seconds with the elapsed time."""
+    state = {"last": None, "at": 0.0}
+
+    def watch(elapsed: float) -> None:
+        try:
+            with open(log, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                size = fh.tell()
+                fh.seek(max(size - tail_bytes, 0))
+                text = fh.read().decode(errors="replace")
+        except OSError:
+            return
+        line = phase(text)
+        if not line:
+            return
+        changed = line.split(":")[0] != (state["last"] or "").split(":")[0]
+        if changed or elapsed - state["at"] >= every_s:
+            state["last"], state["at"] = line, elapsed
+            report(f"{line} ({_clock(elapsed)})")
+
+    return watch
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m}:{s:02d}"
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -47,7 +47,7 @@ def test_pruning_reaches_the_target_and_stats_are_consistent(digits_run):
     layers = {l["name"]: l for l in r["convert"]["layers"]}
     assert layers["fc1"]["weight"].startswith("fixed<6,1")
     assert layers["relu1"]["result"].startswith("ufixed<6,0,RND_CONV,SAT")
-    assert r["convert"]["input_type"] == "ap_fixed<16,6>"
+    assert r["convert"]["input_type"] == "ap_fixed<6,2>"
 
 
 def test_weights_on_disk_are_the_quantized_pruned_ones(digits_run):
@@ -60,7 +60,8 @@ def test_weights_on_disk_are_the_quantized_pruned_ones(digits_run):
     assert kernel.min() >= -1 and kernel.max() <= 31 / 32
     data = np.load(digits_run / "train" / "data.npz")
     X = data["X_test"]
-    assert np.all(X * 1024 == np.round(X * 1024))  # inputs on the ap_fixed<16,6> grid
+    assert np.all(X * 16 == np.round(X * 16))  # inputs on the ap_fixed<6,2> grid
+    assert X.min() >= 0 and X.max() == 1.0 and len(np.unique(X)) > 8  # real pixels/16, none saturated
 
 
 def test_same_spec_and_seed_give_the_same_weights_project_and_report(digits_run, tmp_path):

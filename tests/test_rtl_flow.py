@@ -134,6 +134,11 @@ def test_ecp5_flow_is_bit_exact_and_synthesized(ecp5_run):
     assert pnr.source.startswith("nextpnr-ecp5-")
     assert pnr.fmax_mhz > 0
     assert pnr.details["routed"] is True
+    # in-context in the serial wrapper: real I/O pins and the clock on a global buffer
+    assert pnr.details["placed_top"].endswith("_serial")
+    assert pnr.details["nextpnr_utilization"]["TRELLIS_IO"]["used"] == 4
+    assert pnr.details["nextpnr_utilization"]["DCCA"]["used"] == 1
+    assert pnr.details["nextpnr_args"][pnr.details["nextpnr_args"].index("--placer") + 1] == "static"
     assert pnr.latency_ns == pytest.approx(pnr.latency_cycles_max * 1000.0 / pnr.fmax_mhz, rel=1e-3)
     assert pnr.resources["lut4"] > 0
     for r in (ys, pnr):

@@ -6,7 +6,7 @@ Entry point: `run_open_synth(run_dir, board)` (hwgen.rtl.open_flow). Modules:
     verilog    combinational + pipelined Verilog, clock-driven pipeline depth, identifier sanitizing
     rtlsim     testbench from sim/rtl_tb.v, Icarus (or Verilator) run, bit-exact comparison
     yosys      synth_xilinx / synth_ecp5 / synth_ice40 and cell-count mapping
-    nextpnr    nextpnr-ecp5 (out-of-context) / nextpnr-ice40 (serial wrapper), Fmax + utilization
+    nextpnr    nextpnr-ecp5 / nextpnr-ice40 (in-context, serial I/O wrapper), Fmax + utilization
 """
 
 from hwgen.rtl.open_flow import OpenSynthResult, run_open_synth

@@ -261,7 +261,6 @@ def _synthesize(
 
     rtl_dir = run_dir / "rtl"
     source = f"yosys-{yosys.version}" if yosys.version else "yosys"
-    want_netlist = place_route and family == "ecp5" and (board.nextpnr or {}).get("arch") == "ecp5"
     t0 = time.monotonic()
     say(f"yosys: {source} ({yosys.flavour}) synthesizing {design.pipe_top} for {board.name} [{family}]; may take minutes")
     with staged_subdir(run_dir / "synth" / slug(source)) as work:
@@ -269,7 +268,7 @@ def _synthesize(
             srcs = stage_sources(rtl_dir, design.pipe_files, design.mem_files, work)
             ys = run_yosys(
                 yosys, work, srcs, design.pipe_top, family,
-                netlist="netlist.json" if want_netlist else None, timeout_s=remaining(),
+                timeout_s=remaining(), progress=say,
             )  # fmt: skip
         except HwgenError as exc:
             kept = _keep_failed_log(run_dir, source, work, "yosys.log")
@@ -322,38 +321,36 @@ def _synthesize(
     extra_notes: list[str] = []
     with staged_subdir(run_dir / "synth" / slug(pnr_source)) as work:
         logs = []
-        if want_netlist:
-            # The Yosys folder was renamed into place after its run: take the netlist from there.
-            netlist = run_dir / "synth" / slug(source) / "netlist.json"
-            shutil.move(str(netlist), str(work / "netlist.json"))
-            placed_top = design.pipe_top
-        else:
-            # No out-of-context mode (iCE40): synthesize the design inside a 4-pin serial wrapper.
-            placed_top, wrapper = serial_io_wrapper(design)
-            (work / "src").mkdir(exist_ok=True)
-            (work / "src" / f"{placed_top}.v").write_text(wrapper)
-            srcs = stage_sources(rtl_dir, design.pipe_files, design.mem_files, work) + [f"src/{placed_top}.v"]
-            say(f"nextpnr: synthesizing {placed_top} (serial I/O wrapper for the {board.nextpnr.get('package')} package)")
-            try:
-                wrapped = run_yosys(
-                    yosys, work, srcs, placed_top, family, netlist="netlist.json",
-                    timeout_s=remaining(), log_name="yosys_wrapper.log",
-                )  # fmt: skip
-            except HwgenError as exc:
-                kept = _keep_failed_log(run_dir, pnr_source, work, "yosys_wrapper.log")
-                raise HwgenError(f"{exc}" + (f"\n(log kept as {kept})" if kept else "")) from None
-            shutil.rmtree(work / "src", ignore_errors=True)
-            logs.append(f"synth/{slug(pnr_source)}/yosys_wrapper.log")
-            extra_notes.append(
-                f"placed inside a serial I/O wrapper (clk, sin, load, sout; adds {design.in_width + design.out_width('pipe')} "
-                "FFs) because nextpnr-ice40 has no out-of-context mode and the parallel ports exceed the package"
-            )
+        # The parallel ports exceed every package: place the design in-context inside a 4-pin serial
+        # wrapper, so the clock takes the global network and I/O is real (nextpnr-ice40 has no
+        # out-of-context mode; on ECP5 the out-of-context mode routes the clock in fabric).
+        placed_top, wrapper = serial_io_wrapper(design)
+        (work / "src").mkdir(exist_ok=True)
+        (work / "src" / f"{placed_top}.v").write_text(wrapper)
+        srcs = stage_sources(rtl_dir, design.pipe_files, design.mem_files, work) + [f"src/{placed_top}.v"]
+        say(f"nextpnr: synthesizing {placed_top} (serial I/O wrapper for the {board.nextpnr.get('package')} package)")
+        try:
+            wrapped = run_yosys(
+                yosys, work, srcs, placed_top, family, netlist="netlist.json",
+                timeout_s=remaining(), log_name="yosys_wrapper.log", progress=say,
+            )  # fmt: skip
+        except HwgenError as exc:
+            kept = _keep_failed_log(run_dir, pnr_source, work, "yosys_wrapper.log")
+            raise HwgenError(f"{exc}" + (f"\n(log kept as {kept})" if kept else "")) from None
+        shutil.rmtree(work / "src", ignore_errors=True)
+        logs.append(f"synth/{slug(pnr_source)}/yosys_wrapper.log")
+        extra_notes.append(
+            f"placed inside a serial I/O wrapper (clk, sin, load, sout; adds {design.in_width + design.out_width('pipe')} "
+            "FFs) because the design's parallel ports exceed the package"
+        )
         if remaining() < MIN_TOOL_SECONDS:
             result.notes.append("nextpnr skipped: the time limit was used up by earlier steps")
             return
         limit = remaining() if pnr_timeout_s is None else min(remaining(), float(pnr_timeout_s))
         say(f"nextpnr: {pnr_source} placing and routing {placed_top} at {board.clock_mhz:g} MHz (time limit {limit:.0f} s)")
-        pnr = run_nextpnr(pnr_tool, work, "netlist.json", board, freq_mhz=board.clock_mhz, timeout_s=limit)
+        pnr = run_nextpnr(
+            pnr_tool, work, "netlist.json", board, freq_mhz=board.clock_mhz, timeout_s=limit, progress=say
+        )
         (work / "netlist.json").unlink(missing_ok=True)
         logs.insert(0, f"synth/{slug(pnr_source)}/nextpnr.log")
         if (work / "report.json").is_file():
@@ -366,7 +363,7 @@ def _synthesize(
         return
     fmax = float(pnr["fmax_mhz"])
     resources = dict(pnr["resources"])
-    if "ff" not in resources and not want_netlist:
+    if "ff" not in resources:
         resources["ff"] = float(wrapped["resources"].get("ff", 0.0))
     placed = SynthResult(
         source=pnr_source,

@@ -21,9 +21,10 @@ import re
 import shutil
 import time
 from pathlib import Path
+from typing import Callable
 
 from hwgen.errors import HwgenError
-from hwgen.tools import Tool, run_tool
+from hwgen.tools import Tool, log_watcher, run_tool
 
 SYNTH_COMMANDS = {
     "xc7": "synth_xilinx -flatten -family xc7",
@@ -135,6 +136,18 @@ def stage_sources(rtl_dir: Path, files: list[str], mem_files: list[str], work: P
     return rel
 
 
+_PASS_RE = re.compile(r"^(\d+(?:\.\d+)*)\. Executing ([^(.:\n]+)", re.M)
+
+
+def yosys_phase(log_tail: str) -> str | None:
+    """The pass a running Yosys is in, from the end of its log: 'yosys: ABC (step 6.74)'."""
+    hits = list(_PASS_RE.finditer(log_tail))
+    if not hits:
+        return None
+    step, name = hits[-1].group(1), hits[-1].group(2).strip()
+    return f"yosys: {name} (step {step})"
+
+
 def run_yosys(
     tool: Tool,
     work: Path,
@@ -145,6 +158,7 @@ def run_yosys(
     netlist: str | None = None,
     timeout_s: float | None = None,
     log_name: str = "yosys.log",
+    progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Run Yosys in `work` on `sources` (relative to it); returns resources, details and timing."""
     script = work / (Path(log_name).stem + ".ys")
@@ -152,7 +166,8 @@ def run_yosys(
     t0 = time.monotonic()
     for stale in ("stat.json", "stat.txt"):
         (work / stale).unlink(missing_ok=True)
-    run_tool(tool, [script.name], work, work / log_name, timeout_s)
+    watch = log_watcher(work / log_name, yosys_phase, progress) if progress else None
+    run_tool(tool, [script.name], work, work / log_name, timeout_s, watch=watch)
     wall = time.monotonic() - t0
     cells = parse_stat_json(work / "stat.json")
     resources, details = map_cells(cells, family)
