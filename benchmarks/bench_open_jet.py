@@ -39,7 +39,8 @@ SIM_KEYS = ("simulator", "simulator_version", "n_samples", "bit_exact_fraction",
 def build_jet_run(run: Path, samples: int, sparsity: float, seed: int) -> dict:
     """Write RUN/train/model.h5 and data.npz for a random-initialised pruned jet MLP."""
     from hwgen.tfcompat import tf
-    from hwgen.modelio import save_model
+    from hwgen.spec import Precision
+    from hwgen.train import save_train_artifacts
     from qkeras import QActivation, QDense, quantized_bits, quantized_relu
 
     tf.keras.utils.set_random_seed(seed)
@@ -69,16 +70,11 @@ def build_jet_run(run: Path, samples: int, sparsity: float, seed: int) -> dict:
     lim = 2.0 ** (INPUT_INTEGER - 1)
     X = np.clip(np.round(rng.normal(0, 1, (samples, N_IN)) * 2**f) / 2**f, -lim, lim - 2.0**-f).astype(np.float32)
     logits = model.predict(X, verbose=0).astype(np.float32)
-    (run / "train").mkdir(parents=True, exist_ok=True)
-    save_model(model, run / "train" / "model.h5")
-    np.savez(
-        run / "train" / "data.npz",
-        X_test=X,
-        y_test=np.argmax(logits, axis=1),  # no dataset offline: labels = the QKeras prediction
-        logits_qkeras=logits,
-        input_bits=np.int64(INPUT_BITS),
-        input_integer=np.int64(INPUT_INTEGER - 1),  # data.npz: sign excluded (QKeras convention)
-    )
+    save_train_artifacts(
+        run / "train" / "model.h5", run / "train" / "data.npz", model, X,
+        np.argmax(logits, axis=1),  # no dataset offline: labels = the QKeras prediction
+        logits, Precision(INPUT_BITS, INPUT_INTEGER - 1),  # INPUT_INTEGER counts the sign; Precision does not
+    )  # fmt: skip
     return {"nonzero_fraction": kept, "samples": samples}
 
 

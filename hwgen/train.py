@@ -19,7 +19,7 @@ from hwgen.progress import Progress
 from hwgen.qmodel import build_qkeras_model, float_twin, layer_stats, reference_logits
 from hwgen.results import write_json
 from hwgen.rundir import RunPaths
-from hwgen.spec import ModelSpec, ap_fixed
+from hwgen.spec import ModelSpec, Precision, ap_fixed
 from hwgen.tfcompat import tf
 
 
@@ -146,23 +146,33 @@ def run_train(
     return finish_model(spec, model, ds, paths, trained=trained, start=start)
 
 
+def save_train_artifacts(
+    model_path: Path, data_path: Path, model, X_test, y_test, logits_qkeras, input_precision: Precision, **extra
+) -> None:
+    """Write the train stage's artifacts that later stages read: the model and `data.npz` (test split,
+    QKeras reference logits, input precision in QKeras convention and as an HLS type)."""
+    save_model(model, model_path)
+    data_path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        data_path,
+        X_test=X_test,
+        y_test=y_test,
+        logits_qkeras=logits_qkeras,
+        input_bits=np.int64(input_precision.bits),
+        input_integer=np.int64(input_precision.integer),
+        input_hls_type=np.array(ap_fixed(input_precision)),
+        **extra,
+    )
+
+
 def finish_model(spec: ModelSpec, model, ds: Dataset, paths: RunPaths, *, trained: bool, start: float) -> TrainResult:
     """Save the model and test data, and measure what the report needs (shared with --model-file)."""
     logits_ref = reference_logits(model, ds.X_test)
     if not np.all(np.isfinite(logits_ref)):
         raise HwgenError("the model produced NaN/inf logits; check the data scale and the learning rate")
     logits_float = np.asarray(float_twin(model).predict(ds.X_test, batch_size=2048, verbose=0))
-    save_model(model, paths.model)
-    paths.data.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(
-        paths.data,
-        X_test=ds.X_test,
-        y_test=ds.y_test,
-        logits_qkeras=logits_ref,
-        logits_float=logits_float,
-        input_bits=np.int64(spec.input_precision.bits),
-        input_integer=np.int64(spec.input_precision.integer),
-        input_hls_type=np.array(ap_fixed(spec.input_precision)),
+    save_train_artifacts(
+        paths.model, paths.data, model, ds.X_test, ds.y_test, logits_ref, spec.input_precision, logits_float=logits_float
     )
     stats = layer_stats(model, spec.input_precision.bits)
     weight_count = sum(s.weight_count for s in stats)

@@ -31,7 +31,8 @@ def build_run(root: Path, *, n_in=8, hidden=6, n_out=3, n_samples=300, input_bit
     from hwgen.tfcompat import tf
     from qkeras import QActivation, QDense, quantized_bits, quantized_relu
 
-    from hwgen.modelio import save_model
+    from hwgen.spec import Precision
+    from hwgen.train import save_train_artifacts
 
     rng = np.random.default_rng(seed)
     q = lambda: quantized_bits(6, 0, alpha=1)  # noqa: E731
@@ -56,16 +57,10 @@ def build_run(root: Path, *, n_in=8, hidden=6, n_out=3, n_samples=300, input_bit
     lim = 2.0 ** (input_integer - 1)
     X = np.clip(np.round(rng.normal(0, lim / 2, (n_samples, n_in)) * 2**f) / 2**f, -lim, lim - 2.0**-f).astype(np.float32)
     logits = model.predict(X, verbose=0).astype(np.float32)
-    (root / "train").mkdir(parents=True, exist_ok=True)
-    save_model(model, root / "train" / "model.h5")
-    np.savez(
-        root / "train" / "data.npz",
-        X_test=X,
-        y_test=rng.integers(0, n_out, n_samples),
-        logits_qkeras=logits,
-        input_bits=np.int64(input_bits),
-        input_integer=np.int64(input_integer - 1),  # data.npz: sign excluded (QKeras convention)
-    )
+    save_train_artifacts(
+        root / "train" / "model.h5", root / "train" / "data.npz", model, X, rng.integers(0, n_out, n_samples), logits,
+        Precision(input_bits, input_integer - 1),  # input_integer here counts the sign; Precision does not
+    )  # fmt: skip
     return root
 
 

@@ -102,9 +102,7 @@ def nextpnr_phase(log_tail: str) -> str | None:
         hits = list(regex.finditer(log_tail))
         if hits:
             marks.append((hits[-1].start(), lambda m=hits[-1], f=fmt: f(m)))
-    if log_tail.rfind("Packing") >= 0 or log_tail.rfind("Logic utilisation before packing") >= 0:
-        marks.append((max(log_tail.rfind("Packing"), log_tail.rfind("Logic utilisation before packing")),
-                      lambda: "nextpnr packing"))
+    marks.append((max(log_tail.rfind("Packing"), log_tail.rfind("Logic utilisation before packing")), lambda: "nextpnr packing"))
     pos, describe = max(marks, key=lambda t: t[0])
     return describe() if pos >= 0 else None
 
