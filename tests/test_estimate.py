@@ -163,7 +163,7 @@ def test_per_layer_and_total_are_consistent(projects):
         assert abs(sum(r[key] for r in est.layers) - est.total[key]) < 0.05 * len(est.layers)
     board = load_board("vu9p")
     res = est.to_synth_result(board)
-    assert res.kind == "estimate" and res.source == "estimate:v1-vitis_hls"
+    assert res.kind == "estimate" and res.source == "estimate:v2-vitis_hls"
     assert res.tool == "hwgen-estimator" and res.board == "vu9p"
     assert res.resources["lut"] == round(est.total["lut"])
     assert res.latency_cycles_max == est.latency_cycles_max and res.ii_max == est.ii
@@ -222,16 +222,23 @@ def test_malformed_project_gives_clear_error(projects, tmp_path, capsys):
 
 
 def test_calibration_points_come_from_the_fixtures():
-    """Measured figures stored in calibration.yaml equal what parse_report reads from the copied
-    fixtures (and the published table as quoted in the issue); factors are geometric means."""
-    from hwgen.estimate.calibration import CALIBRATION_FILE, load_calibration
-    from hwgen.vendor.reports import parse_report
+    """Measured figures stored in calibration.yaml equal what is read from the copied genuine
+    reports (vendor reports through parse_report, hls4ml baselines through read_baseline, with the
+    sha256 of SOURCE.json) and the published table as quoted in the issue."""
     import hashlib
 
+    from hwgen.estimate.baselines import read_baseline
+    from hwgen.estimate.calibration import CALIBRATION_FILE
+    from hwgen.vendor.reports import parse_report
+
     data = yaml.safe_load(CALIBRATION_FILE.read_text())
+    source = json.loads((REPO / "tests/fixtures/calibration/hls4ml_baselines/SOURCE.json").read_text())
+    sha_by_path = {f["path"]: f["sha256"] for f in source["files"]}
     published = {"ptq16": (1852, 89209, 11266, 50), "ptq14": (1132, 90019, 9262, 50), "qat6": (38, 63251, 4394, 45)}
+    kinds = set()
     for point in data["points"] + data["excluded_points"]:
         prov = point["provenance"]
+        kinds.add(prov["kind"])
         if prov["kind"] == "vendor_report":
             path = REPO / prov["fixture"]
             assert hashlib.sha256(path.read_bytes()).hexdigest() == prov["fixture_sha256"]
@@ -239,16 +246,117 @@ def test_calibration_points_come_from_the_fixtures():
             for key in ("dsp", "lut", "ff", "bram_18k"):
                 assert point["measured"][key] == rep.resources[key]
             assert point["measured"]["latency"] == rep.latency_max
+        elif prov["kind"] == "hls4ml_baseline":
+            path = REPO / prov["fixture"]
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            assert digest == prov["fixture_sha256"] == sha_by_path[prov["path"]]
+            assert prov["repo"] == "fastmachinelearning/hls4ml" and len(prov["commit"]) == 40
+            rep = read_baseline(path)
+            for key in ("dsp", "lut", "ff", "bram_18k", "latency", "ii"):
+                assert point["measured"][key] == rep[key]
         else:
             dsp, lut, ff, ns = published[prov["row"]]
             assert (point["measured"]["dsp"], point["measured"]["lut"], point["measured"]["ff"]) == (dsp, lut, ff)
             assert point["measured"]["latency"] == ns / 5
-    cal = load_calibration()
+    assert kinds == {"vendor_report", "hls4ml_baseline", "published_table"}
+    # at least 30 points over at least 4 tool versions, each family with >= 8 fit points
+    assert len(data["points"]) >= 30
+    assert len({p["tool"] for p in data["points"]}) >= 4
     for fam in ("vitis_hls", "vivado_hls"):
-        pts = [p for p in data["points"] if p["family"] == fam and "lut" in p["use"]]
-        expect = math.exp(np.mean([math.log(p["measured"]["lut"] / p["raw"]["lut"]) for p in pts]))
-        assert cal.factor(fam, "lut") == pytest.approx(expect)
-        assert cal.factor(fam, "dsp") == 1.0  # DSP stays structural
+        assert sum(p["family"] == fam and p["split"] == "fit" for p in data["points"]) >= 8
+
+
+def test_fit_is_linear_in_costs_and_leaves_whole_designs_out():
+    """The stored per-point counts reproduce the estimate; leave-one-out drops every tool version of
+    the left-out design; held-out points are in no fit."""
+    from hwgen.estimate.calibration import load_calibration
+    from hwgen.estimate.model import FITTED_COSTS
+
+    cal = load_calibration()
+    costs = cal.fitted_costs("vitis_hls")
+    assert all(v >= 0 for v in costs.values())
+    p = next(q for q in cal.points if q.id == "hls4ml_Vitis_2024.1_activations_io_parallel-Vitis-relu")
+    sibling = next(q for q in cal.points if q.id == "hls4ml_Vitis_2023.1_activations_io_parallel-Vitis-relu")
+    assert p.design == sibling.design
+    assert cal.fitted_costs("vitis_hls", exclude=p.id) == cal.fitted_costs("vitis_hls", exclude=sibling.id)
+    assert p.id not in [q.id for q in cal.family_points("vitis_hls", "lut", exclude=sibling.id)]
+    expect = p.terms["lut"]["const"] + sum(costs[n] * p.terms["lut"][n] for n in FITTED_COSTS["lut"])
+    assert cal.predict(p, "lut") == pytest.approx(expect)
+    held = [q for q in cal.points if q.split == "heldout"]
+    assert held and not any(q in cal.family_points(q.family, "lut") for q in held)
+
+
+def _run_dir(tmp_path: Path, project: Path, backend: str) -> Path:
+    run = tmp_path / f"run_{backend}"
+    shutil.copytree(project, run / "hls")
+    (run / "run.json").write_text(json.dumps({"name": "t", "board": "zcu102", "options": {}}))
+    (run / "convert.json").write_text(json.dumps({"backend": backend, "project_dir": "hls"}))
+    return run
+
+
+def test_vivado_backend_run_uses_the_vivado_calibration(projects, tmp_path, capsys):
+    """A run converted with --backend Vivado (convert.json: backend Vivado) is estimated as Vivado
+    HLS would synthesize it, through run_estimate (what the flow calls) and the CLI alike."""
+    from hwgen.boards import load_board
+    from hwgen.cli import main
+    from hwgen.estimate import run_estimate
+    from hwgen.estimate.estimator import estimate_project
+
+    board = load_board("zcu102")
+    vivado = run_estimate(_run_dir(tmp_path, projects["mixed"], "Vivado"), board)
+    vitis = run_estimate(_run_dir(tmp_path, projects["mixed"], "Vitis"), board)
+    assert vivado.source == "estimate:v2-vivado_hls" and vivado.details["tool_family"] == "vivado_hls"
+    assert vitis.source == "estimate:v2-vitis_hls"
+    direct = estimate_project(projects["mixed"], tool="vivado_hls", part=board.part)
+    assert vivado.resources["lut"] == round(direct.total["lut"])
+    assert vivado.details["fitted_costs"] == direct.fitted_costs != vitis.details["fitted_costs"]
+    run = _run_dir(tmp_path / "cli", projects["mixed"], "Vivado")
+    assert main(["estimate", str(run)]) == 0
+    assert "estimate:v2-vivado_hls" in capsys.readouterr().out
+    # an explicit --tool still wins
+    assert main(["estimate", str(run), "--tool", "vitis_hls-2024.1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.split("\nwrote")[0])["tool_family"] == "vitis_hls"
+
+
+def test_out_of_range_configuration_says_so(projects):
+    from hwgen.estimate import estimate_project
+
+    inside = estimate_project(projects["mixed"], tool="vitis_hls-2024.1")
+    assert inside.to_dict()["in_calibrated_range"] is True, inside.out_of_range
+    far = estimate_project(projects["rf4"], tool="vitis_hls-2019.1")
+    why = " ".join(far.out_of_range)
+    assert "reuse factor 4" in why and "tool version 2019.1" in why
+    assert any(n.startswith("outside the calibrated range") for n in far.notes)
+    assert far.to_synth_result().details["in_calibrated_range"] is False
+
+
+@pytest.mark.parametrize("point_id", [
+    "hls4ml_Vitis_2024.1_pooling_Vitis-channels_last-same-MaxPooling2D",
+    "hls4ml_Vivado_2020.1_activations_io_parallel-Vivado-relu",
+])
+def test_rebuilt_calibration_point_end_to_end(point_id, tmp_path, capsys):
+    """Rebuild a calibration point's hls4ml project from hls4ml's test definition, run
+    `hwgen estimate --hls-project ... --json` and check the genuine C-synthesis figures lie in the
+    band the estimator itself reports."""
+    from hwgen.cli import main
+    from hwgen.estimate import baselines
+    from hwgen.estimate.calibration import load_calibration
+
+    point = next(p for p in load_calibration().points if p.id == point_id)
+    backend, version = point.provenance["fixture"].split("/")[-3:-1]
+    stem = Path(point.provenance["fixture"]).stem
+    case = baselines.parse_case(stem)
+    assert case is not None and case.backend == backend
+    baselines.build(case, tmp_path / "prj")
+    assert main(["estimate", "--hls-project", str(tmp_path / "prj"), "--tool", point.tool, "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    genuine = baselines.read_baseline(REPO / point.provenance["fixture"])
+    for key in ("dsp", "lut", "ff", "bram_18k"):
+        lo, hi = record["uncertainty"][key]
+        assert lo <= genuine[key] <= hi, (key, genuine[key], record["total"][key], (lo, hi))
+    lo, hi = record["uncertainty"]["latency"]
+    assert lo <= genuine["latency"] <= hi
+    assert record["in_calibrated_range"] is True
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
 """`hwgen estimate RUN_DIR` / `hwgen estimate --hls-project DIR --tool vitis_hls-2024.1`: analytical
 per-layer and total DSP/LUT/FF/BRAM/URAM and latency/II of an hls4ml project, without vendor tools.
 
-With a run directory the estimate of RUN/hls/ is written as RUN/synth/estimate_v1-<family>.json
+With a run directory the estimate of RUN/hls/ is written as RUN/synth/estimate_v2-<family>.json
 (kind 'estimate', never mixed with parsed or synthesized figures); with --hls-project it is printed
 (and written to --json-out when given).
 """
@@ -20,7 +20,8 @@ def configure(parser) -> None:
                         help="an existing hls4ml project folder (hls4ml_config.yml, firmware/) instead of a run")
     parser.add_argument("--tool", default=None, metavar="FAMILY[-VERSION]",
                         help="tool whose C-synthesis report to predict: vitis_hls[-2024.1] or vivado_hls[-2019.2] "
-                             "(default: vitis_hls for a run, the project's backend for --hls-project)")
+                             "(default: the hls4ml backend the run or project was converted with: Vitis -> vitis_hls, "
+                             "Vivado -> vivado_hls)")
     parser.add_argument("--part", default=None, help="FPGA part (default: the project's Part / the run's board)")
     parser.add_argument("--clock-mhz", type=float, default=None, help="target clock (default: the project's ClockPeriod)")
     parser.add_argument("--board", default=None, help="board registry name for utilization (default: the run's board)")
@@ -42,7 +43,7 @@ def main(args) -> int:
         manifest = read_json(paths.manifest)
         board_name = args.board or manifest.get("board")
         board = load_board(board_name) if board_name else None
-        est, _result, out = estimate_run(paths.root, board, tool=args.tool or "vitis_hls", part=args.part,
+        est, _result, out = estimate_run(paths.root, board, tool=args.tool, part=args.part,
                                          clock_mhz=args.clock_mhz)
         where = f"wrote {out}"
     else:

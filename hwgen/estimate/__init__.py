@@ -3,10 +3,11 @@
     from hwgen.estimate import estimate_project, run_estimate
     est = estimate_project("prj/", tool="vitis_hls-2024.1")     # Estimate: per-layer + total
     est.to_synth_result(board)                                   # SynthResult(kind='estimate')
-    run_estimate(run_dir, board, tool_family="vitis_hls")        # writes RUN/synth/estimate_*.json
+    run_estimate(run_dir, board)        # family from the run's backend; writes RUN/synth/estimate_*.json
 
-See model.py (what is counted), calibration.py / calibration.yaml (per-family factors, points
-and their provenance) and calibrate.py (rebuilding the calibration from the fixtures).
+See model.py (what is counted), calibration.py / calibration.yaml (fitted per-unit costs, points
+and their provenance), baselines.py (hls4ml's own synthesis baselines) and calibrate.py
+(rebuilding the calibration from the fixtures); docs/estimator.md describes the model and its error.
 """
 
 from hwgen.estimate.calibration import Calibration, load_calibration

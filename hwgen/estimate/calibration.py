@@ -1,28 +1,40 @@
-"""Calibration of the structural estimate: per tool family, one multiplicative factor per target
-(fit by least squares on log(measured / raw) over the calibration points, i.e. the geometric mean
-ratio), and an uncertainty band per target from the leave-one-out residuals.
+"""Calibration of the structural estimate (model v2).
 
-The calibration points, their provenance and the raw structural estimate of each (for this
-model version) are data in `calibration.yaml` next to this file; `python -m
-hwgen.estimate.calibrate` rebuilds them from the vendor-report fixtures (through
-`hwgen.vendor.reports.parse_report`) and the published table they cite.
+What is fitted, per tool family, are only per-unit costs with a physical meaning (model.FITTED_COSTS:
+LUT per adder bit, LUT per DSP product, LUT per relu bit, FF per register bit, ...). Every LUT and
+FF figure of the structural model is an exact linear function of them, `const + sum(cost * count)`;
+calibration.yaml stores, per calibration point, those counts (`terms`) next to the measured figures,
+so a fit is a small non-negative least-squares problem on relative errors, regularised toward the
+first-principles values of calibrate.FAMILY_STRUCTURE (the prior). DSP, BRAM, latency and II are not
+fitted at all: they are what the structure gives (multipliers that survive, DSP-vs-LUT rule, table
+blocks, pipeline depth at the clock).
+
+Honesty rules:
+* leave-one-out leaves out a whole *design* (the same hls4ml project synthesized by several tool
+  versions is one design), so a near-duplicate never predicts itself;
+* points with split 'heldout' (a frozen list in calibrate.py) are never in any fit; their error is
+  reported separately (benchmarks/estimate_loo.py);
+* the uncertainty band of a figure is the range of the leave-one-design-out log residuals of its own
+  family (5th..95th percentile, at least +-min_band).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from hwgen.errors import HwgenError
-from hwgen.estimate.model import FamilyParams
+from hwgen.estimate.model import FITTED_COSTS, FamilyParams
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.yaml")
 TARGETS = ("dsp", "lut", "ff", "bram_18k", "latency")
 FAMILIES = ("vivado_hls", "vitis_hls")
+BAND_QUANTILES = (0.05, 0.95)
 
 
 @dataclass
@@ -31,63 +43,194 @@ class CalPoint:
     family: str
     tool: str
     measured: dict[str, float]
-    raw: dict[str, float]
+    raw: dict[str, float]  # structural estimate with the prior costs (dsp, bram_18k, latency, ii are final)
     use: list[str]  # targets this point informs (fit and leave-one-out)
     provenance: dict = field(default_factory=dict)
     structure: dict = field(default_factory=dict)
+    terms: dict[str, dict[str, float]] = field(default_factory=dict)  # target -> {'const': c, cost: count}
+    design: str = ""  # leave-one-out group (same hls4ml project)
+    split: str = "fit"  # 'fit' or 'heldout'
+
+    @property
+    def group(self) -> str:
+        return self.design or self.id
 
 
 @dataclass
 class Calibration:
     model_version: str
-    fitted_targets: list[str]  # targets that get a per-family factor; the others stay structural
-    params: dict[str, FamilyParams]
+    fitted_targets: list[str]  # targets whose per-unit costs are fitted (lut, ff)
+    params: dict[str, FamilyParams]  # prior structure per family
     points: list[CalPoint]
     min_band: dict[str, float] = field(default_factory=lambda: {"default": 0.10})  # smallest band half-width (log)
+    ridge: float = 1.0  # weight of the prior (per cost, relative deviation) against the points
+    version_overrides: dict[str, dict[str, dict]] = field(default_factory=dict)  # family -> version prefix -> params
+    _fits: dict = field(default_factory=dict, repr=False, compare=False)  # (family, left-out design) -> costs
 
-    def family_points(self, family: str, target: str, exclude: str | None = None) -> list[CalPoint]:
-        return [p for p in self.points if p.family == family and target in p.use and p.id != exclude
-                and _positive(p.measured.get(target)) and _positive(p.raw.get(target))]
+    # ------------------------------------------------------------------ selection
 
+    def family_points(self, family: str, target: str, exclude: str | None = None,
+                      include_heldout: bool = False) -> list[CalPoint]:
+        """Points of `family` that inform `target`; `exclude` drops a point id *and its design*."""
+        drop = self._group_of(exclude)
+        return [p for p in self.points if p.family == family and target in p.use
+                and (include_heldout or p.split != "heldout")
+                and p.id != exclude and (drop is None or p.group != drop)
+                and _positive(p.measured.get(target))]
+
+    def _group_of(self, point_id: str | None) -> str | None:
+        if point_id is None:
+            return None
+        for p in self.points:
+            if p.id == point_id:
+                return p.group
+        return None
+
+    # ------------------------------------------------------------------ fitted costs
+
+    def fitted_costs(self, family: str, exclude: str | None = None) -> dict[str, float]:
+        """Fitted per-unit costs of `family` (prior values where no point informs them)."""
+        key = (family, self._group_of(exclude) or exclude)
+        if key not in self._fits:
+            self._fits[key] = self._fit(family, exclude)
+        return dict(self._fits[key])
+
+    def _fit(self, family: str, exclude: str | None) -> dict[str, float]:
+        prior = self.params[family]
+        out: dict[str, float] = {}
+        for target, names in FITTED_COSTS.items():
+            p0 = np.array([float(getattr(prior, n)) for n in names])
+            if target not in self.fitted_targets:
+                out.update(dict(zip(names, p0)))
+                continue
+            pts = [p for p in self.family_points(family, target, exclude) if target in p.terms]
+            out.update(dict(zip(names, _ridge_nnls(pts, target, names, p0, self.ridge))))
+        return {k: round(float(v), 6) for k, v in out.items()}
+
+    def family_params(self, family: str, version: str = "", exclude: str | None = None) -> FamilyParams:
+        """Structure of `family` for tool `version` (overrides by version prefix) with fitted costs."""
+        base = self.params[family]
+        for prefix, values in sorted((self.version_overrides.get(family) or {}).items(), key=lambda kv: len(kv[0])):
+            if version and version.startswith(prefix):
+                base = replace(base, **values)
+        return replace(base, **self.fitted_costs(family, exclude))
+
+    def predict(self, point: CalPoint, target: str, exclude: str | None = None) -> float | None:
+        """The point's estimate of `target` with the costs fitted without `exclude`."""
+        if target in FITTED_COSTS and target in point.terms:
+            costs = self.fitted_costs(point.family, exclude)
+            terms = point.terms[target]
+            return terms.get("const", 0.0) + sum(costs[n] * terms.get(n, 0.0) for n in FITTED_COSTS[target])
+        value = point.raw.get(target)
+        return float(value) if value is not None else None
+
+    # compatibility with model v1 (one factor per target): the v2 estimate is not rescaled
     def factor(self, family: str, target: str, exclude: str | None = None) -> float:
-        """exp(mean log(measured/raw)) over the family's points (1.0 when not fitted / no points)."""
-        if target not in self.fitted_targets:
-            return 1.0
-        pts = self.family_points(family, target, exclude)
-        if not pts:
-            return 1.0
-        return math.exp(sum(math.log(p.measured[target] / p.raw[target]) for p in pts) / len(pts))
+        return 1.0
 
     def factors(self, family: str, exclude: str | None = None) -> dict[str, float]:
-        return {t: self.factor(family, t, exclude) for t in TARGETS}
+        return {t: 1.0 for t in TARGETS}
+
+    # ------------------------------------------------------------------ residuals and bands
 
     def loo_log_residuals(self, family: str | None, target: str) -> list[tuple[str, float]]:
-        """(point id, log(predicted / measured)) with each point left out of its own fit."""
+        """(point id, log(predicted / measured)) with each point's whole design left out of the fit;
+        held-out points are not in this list (see heldout_log_residuals)."""
         out = []
         for p in self.points:
-            if family is not None and p.family != family:
+            if (family is not None and p.family != family) or p.split == "heldout":
                 continue
-            if target not in p.use or not (_positive(p.measured.get(target)) and _positive(p.raw.get(target))):
+            if target not in p.use or not _positive(p.measured.get(target)):
                 continue
-            pred = p.raw[target] * self.factor(p.family, target, exclude=p.id)
+            pred = self.predict(p, target, exclude=p.id)
+            if pred is None or pred <= 0:
+                pred = 0.5  # a predicted 0 for a measured > 0: a residual of log(0.5/measured)
             out.append((p.id, math.log(pred / p.measured[target])))
         return out
 
     def band(self, family: str, target: str) -> tuple[float, float, int, str]:
-        """(low, high) multiplicative band and how it was obtained: the extreme leave-one-out
-        log residuals of the family (or of all families when the family has fewer than 2)."""
+        """(low, high) multiplicative band and how it was obtained: the 5th..95th percentile of the
+        family's leave-one-design-out log residuals (all families when the family has < 4)."""
         res = [r for _, r in self.loo_log_residuals(family, target)]
         scope = family
-        if len(res) < 2:
+        if len(res) < 4:
             res = [r for _, r in self.loo_log_residuals(None, target)]
             scope = "all families"
         if not res:
             return (math.exp(-1.0), math.exp(1.0), 0, "no calibration point: +-e-fold default")
         floor = self.min_band.get(target, self.min_band.get("default", 0.10))
-        lo = min(min(res), -floor)
-        hi = max(max(res), floor)
+        q_lo, q_hi = np.quantile(np.array(res), BAND_QUANTILES)
+        lo = min(float(q_lo), -floor)
+        hi = max(float(q_hi), floor)
         # prediction / measured = exp(r)  =>  measured = prediction * exp(-r)
-        return (math.exp(-hi), math.exp(-lo), len(res), f"leave-one-out residual range over {len(res)} points ({scope})")
+        return (math.exp(-hi), math.exp(-lo), len(res),
+                f"5..95% of leave-one-design-out residuals over {len(res)} points ({scope})")
+
+    def band_cycles(self, family: str) -> tuple[float, float, int, str]:
+        """(low, high) additive latency band in cycles: the 5th..95th percentile of the family's
+        leave-one-design-out differences measured - predicted (at least -1..+1)."""
+        diffs = []
+        for p in self.points:
+            if p.family != family or p.split == "heldout" or "latency" not in p.use:
+                continue
+            m, pred = p.measured.get("latency"), self.predict(p, "latency", exclude=p.id)
+            if m is None or pred is None:
+                continue
+            diffs.append(m - pred)
+        if len(diffs) < 4:
+            return (-1.0, 1.0, len(diffs), "fewer than 4 points: +-1 cycle default")
+        q_lo, q_hi = np.quantile(np.array(diffs, dtype=float), BAND_QUANTILES)
+        return (min(math.floor(q_lo), -1), max(math.ceil(q_hi), 1), len(diffs),
+                f"5..95% of leave-one-design-out cycle differences over {len(diffs)} points ({family})")
+
+    def calibrated_range(self, family: str) -> dict[str, object]:
+        """What the family's fit points cover (for the out-of-range notes of an estimate)."""
+        pts = [p for p in self.points if p.family == family and p.split != "heldout"]
+        cov: dict[str, set] = {"io_type": set(), "strategy": set(), "layer_kinds": set(), "versions": set()}
+        widths: list[int] = []
+        rf: list[int] = []
+        for p in pts:
+            s = p.structure
+            cov["io_type"].add(s.get("io_type"))
+            cov["strategy"].add(str(s.get("strategy", "")).lower())
+            cov["layer_kinds"].update(s.get("layer_kinds") or [])
+            cov["versions"].add(p.tool.split("-")[-1])
+            widths += [int(w) for w in (s.get("data_bits") or [])]
+            rf += [int(r) for r in (s.get("reuse_factors") or [])]
+        return {
+            "io_type": sorted(x for x in cov["io_type"] if x), "strategy": sorted(x for x in cov["strategy"] if x),
+            "layer_kinds": sorted(cov["layer_kinds"]), "versions": sorted(cov["versions"]),
+            "data_bits": [min(widths), max(widths)] if widths else [], "reuse_factor": [min(rf), max(rf)] if rf else [],
+            "points": len(pts),
+        }
+
+
+def _ridge_nnls(points: list[CalPoint], target: str, names, p0: np.ndarray, ridge: float) -> np.ndarray:
+    """argmin_c>=0  sum_i ((const_i + t_i.c - y_i) / y_i)^2 + ridge * sum_j ((c_j - p0_j) / s_j)^2,
+    s_j = p0_j (or 1 when the prior is 0), by projected coordinate descent (deterministic)."""
+    if not points:
+        return p0.copy()
+    a = np.array([[p.terms[target].get(n, 0.0) for n in names] for p in points], dtype=np.float64)
+    const = np.array([p.terms[target].get("const", 0.0) for p in points], dtype=np.float64)
+    y = np.array([p.measured[target] for p in points], dtype=np.float64)
+    a = a / y[:, None]
+    b = (y - const) / y
+    s = np.where(p0 > 0, p0, 1.0)
+    reg = np.sqrt(ridge) / s
+    a = np.vstack([a, np.diag(reg)])
+    b = np.concatenate([b, reg * p0])
+    gram = a.T @ a
+    rhs = a.T @ b
+    c = p0.copy()
+    for _ in range(5000):
+        prev = c.copy()
+        for j in range(len(c)):
+            if gram[j, j] <= 0:
+                continue
+            c[j] = max(0.0, c[j] + (rhs[j] - gram[j] @ c) / gram[j, j])
+        if np.max(np.abs(c - prev)) < 1e-10:
+            break
+    return c
 
 
 def _min_band(value) -> dict[str, float]:
@@ -108,17 +251,25 @@ def _point(raw: dict) -> CalPoint:
             raw={k: float(v) for k, v in (raw.get("raw") or {}).items() if v is not None},
             use=list(raw.get("use") or []), provenance=dict(raw.get("provenance") or {}),
             structure=dict(raw.get("structure") or {}),
+            terms={t: {k: float(v) for k, v in d.items()} for t, d in (raw.get("terms") or {}).items()},
+            design=str(raw.get("design") or ""), split=str(raw.get("split") or "fit"),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise HwgenError(f"{CALIBRATION_FILE}: malformed calibration point {raw.get('id', '?')}: {exc}") from None
 
 
 def parse_calibration(data: dict) -> Calibration:
     params = {}
+    overrides: dict[str, dict[str, dict]] = {}
     for fam in FAMILIES:
+        fam_data = (data.get("families") or {}).get(fam) or {}
         try:
-            params[fam] = FamilyParams.from_dict(((data.get("families") or {}).get(fam) or {}).get("structure"))
-        except ValueError as exc:
+            params[fam] = FamilyParams.from_dict(fam_data.get("structure"))
+            overrides[fam] = {}
+            for prefix, values in (fam_data.get("versions") or {}).items():
+                FamilyParams.from_dict(values)  # validates the names
+                overrides[fam][str(prefix)] = dict(values)
+        except (ValueError, TypeError) as exc:
             raise HwgenError(f"{CALIBRATION_FILE}: family {fam}: {exc}") from None
     return Calibration(
         model_version=str(data.get("model_version", "")),
@@ -126,6 +277,8 @@ def parse_calibration(data: dict) -> Calibration:
         params=params,
         points=[_point(p) for p in data.get("points") or []],
         min_band=_min_band(data.get("min_band", 0.10)),
+        ridge=float(data.get("ridge", 1.0)),
+        version_overrides=overrides,
     )
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from hwgen.errors import HwgenError
 from hwgen.estimate.calibration import FAMILIES, Calibration, load_calibration
-from hwgen.estimate.model import RESOURCES, estimate_structure
+from hwgen.estimate.model import FITTED_COSTS, RESOURCES, estimate_structure
 from hwgen.estimate.project import read_project
 from hwgen.results import SynthResult
 
-MODEL_VERSION = "v1"
+MODEL_VERSION = "v2"
 _TOOL_ALIASES = {"vivado_hls": "vivado_hls", "vivado": "vivado_hls", "vivadohls": "vivado_hls",
                  "vitis_hls": "vitis_hls", "vitis": "vitis_hls", "vitishls": "vitis_hls"}
 
@@ -57,6 +57,9 @@ class Estimate:
     raw_total: dict[str, float]
     raw_latency: int
     notes: list[str] = field(default_factory=list)
+    fitted_costs: dict[str, float] = field(default_factory=dict)
+    out_of_range: list[str] = field(default_factory=list)
+    calibration_points: int = 0
 
     @property
     def source(self) -> str:
@@ -76,6 +79,9 @@ class Estimate:
             "ii": self.ii, "latency_ns": round(self.latency_ns, 3), "uncertainty": self.uncertainty,
             "factors": self.factors, "raw_total": self.raw_total, "raw_latency": self.raw_latency,
             "layers": self.layers, "notes": self.notes,
+            # model v2 additions
+            "fitted_costs": self.fitted_costs, "out_of_range": self.out_of_range,
+            "in_calibrated_range": not self.out_of_range, "calibration_points": self.calibration_points,
         }
 
     def to_synth_result(self, board=None) -> SynthResult:
@@ -92,7 +98,9 @@ class Estimate:
                 "modelled_tool": tool_label, "tool_family": self.tool_family, "io_type": self.io_type,
                 "strategy": self.strategy, "factors": self.factors, "raw_total": self.raw_total,
                 "raw_latency_cycles": self.raw_latency, "per_layer": self.layers,
-                "project_dir": self.project_dir,
+                "project_dir": self.project_dir, "fitted_costs": self.fitted_costs,
+                "out_of_range": self.out_of_range, "in_calibrated_range": not self.out_of_range,
+                "calibration_points": self.calibration_points,
             },
             notes=[f"analytical estimate of what {tool_label} C synthesis would report (no vendor tool ran)"]
             + list(self.notes),
@@ -143,7 +151,7 @@ def estimate_project(project_dir: Path, tool: str | None = None, part: str | Non
     if clock_mhz is not None and not (isinstance(clock_mhz, (int, float)) and clock_mhz > 0):
         raise HwgenError(f"--clock-mhz must be a positive number, got {clock_mhz!r}")
     cal = calibration or load_calibration()
-    params = cal.params[family]
+    params = cal.family_params(family, version, exclude=exclude_point)
     if project.clock_uncertainty is None:
         project.clock_uncertainty = params.default_uncertainty
     period = 1000.0 / clock_mhz if clock_mhz else project.clock_period_ns
@@ -151,7 +159,7 @@ def estimate_project(project_dir: Path, tool: str | None = None, part: str | Non
     if not use_part:
         raise HwgenError(f"{project_dir}: hls4ml_config.yml names no Part; pass --part")
     raw = estimate_structure(project, params, part=use_part, clock_period_ns=period)
-    factors = cal.factors(family, exclude=exclude_point)
+    factors = cal.factors(family, exclude=exclude_point)  # v2: all 1.0 (costs are fitted instead)
     scale = {"dsp": factors["dsp"], "lut": factors["lut"], "ff": factors["ff"], "bram_18k": factors["bram_18k"], "uram": 1.0}
     layers = []
     for est in raw.layers + [raw.top]:
@@ -162,19 +170,21 @@ def estimate_project(project_dir: Path, tool: str | None = None, part: str | Non
         layers.append(row)
     total = {k: round(sum(r[k] for r in layers), 2) for k in RESOURCES}
     # integer units: DSP and BRAM are whole blocks
-    latency = max(1, int(round(raw.latency_cycles * factors["latency"])))
+    latency = max(0, int(raw.latency_cycles))  # 0: the whole network is one combinational stage
     uncertainty: dict[str, object] = {}
     methods = {}
-    for key in ("dsp", "lut", "ff", "bram_18k", "latency"):
+    for key in ("dsp", "lut", "ff", "bram_18k"):
         lo, hi, n, how = cal.band(family, key)
-        value = latency if key == "latency" else total[key]
-        uncertainty[key] = [round(value * lo, 1), round(value * hi, 1)]
+        uncertainty[key] = [round(total[key] * lo, 1), round(total[key] * hi, 1)]
         methods[key] = how
+    lo_c, hi_c, _n, how = cal.band_cycles(family)
+    uncertainty["latency"] = [float(max(0, latency + lo_c)), float(latency + hi_c)]
+    methods["latency"] = how
     uncertainty["uram"] = [0.0, 0.0]
     uncertainty["method"] = methods
     notes = list(project.notes)
-    if project.io_type == "io_stream":
-        notes.append("io_stream: modelled more coarsely than io_parallel (few calibration points)")
+    out_of_range = _out_of_range(cal, family, version, project, raw)
+    notes += [f"outside the calibrated range: {why}" for why in out_of_range]
     for est in raw.layers:
         for n in est.notes:
             notes.append(f"{est.name}: {n}")
@@ -185,19 +195,65 @@ def estimate_project(project_dir: Path, tool: str | None = None, part: str | Non
         latency_cycles_min=latency, latency_cycles_max=latency, ii=int(raw.ii), uncertainty=uncertainty,
         factors={k: round(v, 4) for k, v in factors.items()},
         raw_total={k: round(v, 2) for k, v in raw.totals.items()}, raw_latency=raw.latency_cycles, notes=notes,
+        fitted_costs={n: getattr(params, n) for group in FITTED_COSTS.values() for n in group},
+        out_of_range=out_of_range,
+        calibration_points=len([p for p in cal.points if p.family == family and p.split != "heldout"]),
     )
 
 
-def estimate_run(run_dir: Path, board, tool: str = "vitis_hls", part: str | None = None,
+def _out_of_range(cal: Calibration, family: str, version: str, project, raw) -> list[str]:
+    """Why this project lies outside what the family's calibration points cover (empty: inside)."""
+    cov = cal.calibrated_range(family)
+    why = []
+    if project.io_type not in cov["io_type"]:
+        why.append(f"io_type {project.io_type} (calibrated: {', '.join(cov['io_type']) or 'none'})")
+    kinds = sorted({e.kind for e in raw.layers} - set(cov["layer_kinds"]) - {"reshape"})
+    if kinds:
+        why.append(f"layer kind(s) {', '.join(kinds)} (calibrated: {', '.join(cov['layer_kinds'])})")
+    bits = [int(e.counts.get("data_bits", 0)) for e in raw.layers if e.counts.get("data_bits")]
+    if bits and cov["data_bits"] and (min(bits) < cov["data_bits"][0] or max(bits) > cov["data_bits"][1]):
+        why.append(f"data widths {min(bits)}..{max(bits)} bits (calibrated: {cov['data_bits'][0]}..{cov['data_bits'][1]})")
+    rfs = [int(e.counts.get("reuse_factor", 1)) for e in raw.layers if "reuse_factor" in e.counts]
+    if rfs and cov["reuse_factor"] and max(rfs) > cov["reuse_factor"][1]:
+        why.append(f"reuse factor {max(rfs)} (calibrated: {cov['reuse_factor'][0]}..{cov['reuse_factor'][1]})")
+    strategies = {str(e.counts.get("strategy_resource", 0)) for e in raw.layers if "strategy_resource" in e.counts}
+    if "1" in strategies and "resource" not in cov["strategy"]:
+        why.append("Resource strategy (calibrated: Latency only)")
+    if version and cov["versions"] and version not in cov["versions"]:
+        why.append(f"tool version {version} (calibrated: {', '.join(cov['versions'])})")
+    return why
+
+
+def run_tool_family(run_dir: Path) -> str | None:
+    """Tool family of a run from its own convert.json (`backend`: Vitis -> vitis_hls, Vivado ->
+    vivado_hls); None when the run has no readable convert.json (then the project's
+    hls4ml_config.yml Backend decides)."""
+    import json
+
+    path = Path(run_dir) / "convert.json"
+    try:
+        backend = json.loads(path.read_text()).get("backend")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(backend, str) or not backend:
+        return None
+    return parse_tool(None, backend)[0]
+
+
+def estimate_run(run_dir: Path, board, tool: str | None = None, part: str | None = None,
                  clock_mhz: float | None = None) -> tuple[Estimate, SynthResult, Path]:
     """Estimate RUN/hls/ (for the board's part unless `part` is given; the project's clock
-    unless `clock_mhz`) and write RUN/synth/<source>.json plus RUN/synth/<source>/estimate_layers.txt."""
+    unless `clock_mhz`) and write RUN/synth/<source>.json plus RUN/synth/<source>/estimate_layers.txt.
+    Without `tool` the family follows the run's hls4ml backend (convert.json), so a
+    `--backend Vivado` run is estimated with the Vivado HLS calibration."""
     from hwgen.results import slug, write_synth_result
     from hwgen.rundir import RunPaths, staged_subdir
 
     paths = RunPaths(Path(run_dir))
     if not paths.hls_dir.is_dir():
         raise HwgenError(f"{run_dir} has no hls/ project; run `hwgen convert` (or `hwgen flow`) first")
+    if not tool:
+        tool = run_tool_family(paths.root)
     est = estimate_project(paths.hls_dir, tool=tool, part=part or getattr(board, "part", None), clock_mhz=clock_mhz)
     result = est.to_synth_result(board)
     log_dir = paths.synth_dir / slug(result.source)
@@ -208,7 +264,7 @@ def estimate_run(run_dir: Path, board, tool: str = "vitis_hls", part: str | None
     return est, result, out
 
 
-def run_estimate(run_dir: Path, board, tool_family: str = "vitis_hls") -> SynthResult:
-    """Estimate RUN/hls/ for `board` and write it as RUN/synth/estimate_v1-<family>.json
-    (`tool_family` may carry a version: 'vitis_hls-2024.1')."""
+def run_estimate(run_dir: Path, board, tool_family: str | None = None) -> SynthResult:
+    """Estimate RUN/hls/ for `board` and write it as RUN/synth/estimate_<version>-<family>.json
+    (`tool_family` may carry a version: 'vitis_hls-2024.1'; default: the run's own backend)."""
     return estimate_run(run_dir, board, tool=tool_family)[1]

@@ -32,6 +32,13 @@ import numpy as np
 from hwgen.estimate.fixedtype import FixedType, csd_digits, signed_width
 from hwgen.estimate.project import HlsProject, LayerCall
 
+
+def _safe_float(value) -> float | None:
+    try:
+        return float(str(value).rstrip("f"))
+    except (TypeError, ValueError):
+        return None
+
 RESOURCES = ("dsp", "lut", "ff", "bram_18k", "uram")
 
 
@@ -68,6 +75,20 @@ class FamilyParams:
     top_overhead_cycles: int = 1  # input/output register of the top function
     default_uncertainty: float = 0.27  # fraction of the period, when the project does not say
     stream_conv_min_ii: int = 1  # achieved II per pixel of the stream convolution
+    # Costs added in model v2 (hls4ml's own synthesis baselines):
+    ff_per_register_bit: float = 1.0  # FF per bit of a pipeline / call-boundary register
+    lut_per_pool_output: float = 0.0  # window control/rounding per pooling output beyond the adders
+    table_latency_cycles: int = 1  # cycles of a table activation (index arithmetic + ROM read)
+    # Vivado HLS cannot fold the divide of AveragePooling with 'same' padding (the divisor is the
+    # count of non-padded cells): one pipelined divider per output
+    avgpool_same_divider: bool = False
+    lut_per_divider: float = 500.0
+    ff_per_divider: float = 800.0
+    divider_latency_cycles: int = 21
+    # io_stream FIFOs (shift-register FIFOs: SRL/LUTRAM or registers, by tool) and AXI-Stream ports
+    lut_per_fifo_bit: float = 0.5  # per bit of width and 32 entries of depth
+    ff_per_fifo_bit: float = 2.0  # input/output registers per bit of width
+    ff_per_port_bit: float = 2.0  # register slices on the top's stream ports
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "FamilyParams":
@@ -196,11 +217,15 @@ def _stages(path_ns: float, t_eff: float) -> int:
     return max(0, int(math.ceil(path_ns / t_eff - 1e-9)) - 1)
 
 
+_BRAM18_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
+
+
 def _bram18(depth: int, width: int) -> int:
-    """BRAM18 blocks of one memory (16 Kb of data per block, as csynth counts ROM tables)."""
+    """BRAM18 blocks of one memory: the cheapest of the block's aspect ratios (16K x 1 ... 1K x 18,
+    512 x 36), as the tools tile a ROM table (a 1024 x 18 table is one block)."""
     if depth <= 0 or width <= 0:
         return 0
-    return int(math.ceil(depth * width / 16384.0))
+    return min(math.ceil(depth / d) * math.ceil(width / w) for d, w in _BRAM18_SHAPES)
 
 
 # --------------------------------------------------------------------------- kernels
@@ -417,7 +442,7 @@ def _dense_like(project: HlsProject, call: LayerCall, fam: FamilyParams, dev: De
             est.counts["dsp_pipelined"] = 1
         est.latency = stages
         # pipeline registers at each stage boundary inside the kernel (+ the R-1 reuse steps)
-        est.add(ff=copies * _register_bits(k, stages))
+        est.add(ff=copies * fam.ff_per_register_bit * _register_bits(k, stages))
         if reuse > 1:
             est.add(ff=copies * k.mult_instances * (data_bits + k.max_const_bits) * 0.5 * (reuse - 1))
     est.add(lut=fam.lut_per_layer)
@@ -459,7 +484,9 @@ def _conv(project, call, fam, dev, t_eff, stream: bool) -> LayerEstimate:
     data_bits = _bits(call.input_type)
     if stream:
         pixels_in = in_h * in_w
-        ii_px = max(reuse, fam.stream_conv_min_ii)
+        # case8's Conv1D reached II=3 per pixel; depthwise kernels (one product per channel and
+        # tap) reach II=1 (hls4ml baselines: 32 and 1024 pixels -> latency 35 and 1028)
+        ii_px = max(reuse, 1 if "depthwise" in call.func else fam.stream_conv_min_ii)
         est.ii = pixels_in * ii_px
         est.latency = pixels_in * ii_px + kernel_latency + 1
         # line buffer: (filt_h - 1) rows of the input in shift registers / BRAM
@@ -494,10 +521,15 @@ def _activation(project, call, fam, dev, t_eff, stream: bool) -> LayerEstimate:
         est.add(lut=0.0)
     elif func in ("relu", "relu6", "relu1", "thresholded_relu", "hard_tanh", "hard_sigmoid", "binary_tanh",
                   "ternary_tanh", "leaky_relu", "prelu"):
-        est.add(lut=lanes * w_out * fam.lut_per_relu_bit)
-        if func in ("leaky_relu", "prelu", "hard_sigmoid"):
+        # leaky_relu(x, alpha, y): hls4ml passes alpha as the middle call argument
+        alpha = _safe_float(call.args[1]) if func == "leaky_relu" and len(call.args) == 3 else None
+        identity = func == "leaky_relu" and alpha == 1.0  # LeakyReLU(alpha=1) is x either way: folded
+        if not identity:
+            est.add(lut=lanes * w_out * fam.lut_per_relu_bit)
+        if func in ("leaky_relu", "hard_sigmoid") and not identity and alpha not in (0.0, None):
             est.add(lut=lanes * w_in * 0.5 * fam.lut_per_mult_bit2 * 4)
-        est.path_ns = fam.t_add_ns * 2
+        est.counts["identity"] = int(identity)
+        est.path_ns = 0.0 if identity else fam.t_add_ns
     elif func.startswith("softmax") or func == "softmax":
         est = _softmax(project, call, fam, dev, t_eff)
     else:  # table-based: sigmoid, tanh, elu, selu, softplus, softsign, unary_lut, ...
@@ -515,14 +547,17 @@ def _activation(project, call, fam, dev, t_eff, stream: bool) -> LayerEstimate:
         else:
             est.add(bram_18k=copies * per_copy)
         est.add(lut=lanes * fam.lut_per_table_lookup + lanes * w_out * 0.25)
-        est.latency = 1
+        # the index arithmetic and the ROM read are pipelined: the lanes' values are registered
+        est.add(ff=fam.ff_per_register_bit * lanes * w_in * fam.table_latency_cycles)
+        est.latency = fam.table_latency_cycles
         est.path_ns = fam.t_table_ns
         est.counts["table_copies"] = copies
     if stream and est.kind == "activation":
         est.add(lut=fam.lut_per_stream_layer, ff=fam.ff_per_stream_layer)
         pack = call.input_type.pack if call.input_type else 1
-        est.latency += max(1, n // max(pack, 1)) + 1
-        est.ii = max(1, n // max(pack, 1))
+        reads = max(1, n // max(pack, 1))
+        est.latency += reads
+        est.ii = reads
     return est
 
 
@@ -575,7 +610,7 @@ def _pooling(project, call, fam, dev, t_eff, stream: bool) -> LayerEstimate:
         ph = int(_cfg_num(call, "pool_height", 1) or 1)
         pw = int(_cfg_num(call, "pool_width", _cfg_num(call, "pool_size", 1)) or 1)
         oh = int(_cfg_num(call, "out_height", 1) or 1)
-        ow = int(_cfg_num(call, "out_width", 1) or 1)
+        ow = int(_cfg_num(call, "out_width", _cfg_num(call, "n_out", 1)) or 1)
         pool, n_out = ph * pw, oh * ow * chan
     op = cfg.text("pool_op", "Max") if cfg is not None else "Max"
     if stream:
@@ -586,9 +621,17 @@ def _pooling(project, call, fam, dev, t_eff, stream: bool) -> LayerEstimate:
         est.latency = in_px + 2
         est.ii = in_px
     else:
-        est.add(lut=n_out * (pool - 1) * (2 * w if "Max" in op else w) * fam.lut_per_adder_bit)
+        est.add(lut=n_out * (pool - 1) * (2 * w if "Max" in op else w) * fam.lut_per_adder_bit
+                + n_out * fam.lut_per_pool_output)
         est.path_ns = _clog2(pool) * fam.t_add_ns * 2
         est.latency = _stages(est.path_ns, t_eff)
+        padded = any((_cfg_num(call, k, 0) or 0) > 0 for k in ("pad_top", "pad_bottom", "pad_left", "pad_right"))
+        if "Average" in op and padded and fam.avgpool_same_divider:
+            est.add(lut=n_out * fam.lut_per_divider, ff=n_out * fam.ff_per_divider)
+            est.latency = fam.divider_latency_cycles
+            est.path_ns = 0.0
+            est.counts["dividers"] = n_out
+            est.notes.append(f"average over a padded window: {n_out} dividers (count of non-padded cells)")
     est.counts.update({"pool": pool, "n_out": n_out})
     return est
 
@@ -676,7 +719,7 @@ def estimate_structure(project: HlsProject, fam: FamilyParams, part: str | None 
                 pack = call.input_type.pack if call.input_type else 1
                 reads = max(1, n_in // max(pack, 1))
                 est.add(lut=fam.lut_per_stream_layer, ff=fam.ff_per_stream_layer)
-                est.latency += reads + 1
+                est.latency += reads
                 est.ii = max(est.ii, reads)
         elif f.startswith(("pooling", "global_pooling")):
             est = _pooling(project, call, fam, dev, t_eff, stream_io)
@@ -705,10 +748,12 @@ def estimate_structure(project: HlsProject, fam: FamilyParams, part: str | None 
                 est.add(bram_18k=bram, ff=width)  # + the FIFO's output register
             else:
                 # shift-register FIFO: data in SRLs plus input/output registers
-                est.add(lut=width * math.ceil(depth / 32.0) * 0.5 + 10, ff=2 * width + 5)
+                est.add(lut=fam.lut_per_fifo_bit * width * math.ceil(depth / 32.0) + 10,
+                        ff=fam.ff_per_fifo_bit * width + 5)
             est.counts["fifo_bits"] = width * depth
         layers.append(est)
 
+    depth_of = {id(e): max(1, e.latency - e.ii + 1) for e in layers}  # cycles one item spends in a process
     if stream_io:
         # hls4ml's stream functions are dataflow processes whose body is not one pipeline: a
         # process accepts the next input when it is done (case7: dense latency 7 / II 7; case8:
@@ -720,17 +765,29 @@ def estimate_structure(project: HlsProject, fam: FamilyParams, part: str | None 
     top = LayerEstimate("<top>", project.project_name, "top")
     in_bits = sum(t.width * s for t, s in zip(project.input_types[:1], project.input_sizes[:1]))
     if not dataflow:
-        top.add(ff=in_bits, lut=in_bits * 0.02 + 20)
+        # the top's input array is registered (pooling baselines: FF = input bits + 2 at latency 0)
+        top.add(ff=in_bits + 2, lut=in_bits * 0.02 + 20)
         cycles = fam.top_overhead_cycles
-        for est in layers:
+        chain = 0.0  # combinational path carried from earlier latency-0 layers
+        for call, est in zip(project.calls, layers):
             if est.kind in ("reshape",):
                 continue
-            chained = est.kind in ("activation",) and est.latency == 0
+            out_bits = 0.0
+            if call.output_type is not None:
+                n_out = est.counts.get("n_out", est.counts.get("n", 0)) * max(1, est.counts.get("copies", 1))
+                out_bits = n_out * call.output_type.width
+            if est.latency == 0:
+                chain += est.path_ns
+                if chain > t_eff:  # HLS breaks the chained combinational logic with a register
+                    cycles += 1
+                    top.add(ff=fam.ff_per_register_bit * out_bits)
+                    chain = est.path_ns
+                continue
+            chained = est.kind in ("activation",)
             overhead = fam.chained_call_overhead_cycles if chained else fam.call_overhead_cycles
             cycles += est.latency + overhead
-            if not chained:
-                n_out = est.counts.get("n_out", 0) * max(1, est.counts.get("copies", 1))
-                top.add(ff=n_out * min(est.counts.get("accum_bits", 16), 24) * 0.5)
+            top.add(ff=fam.ff_per_register_bit * out_bits * max(1, overhead))
+            chain = 0.0
         ii = max([e.ii for e in layers] + [1])
         latency = cycles
     else:
@@ -739,11 +796,13 @@ def estimate_structure(project: HlsProject, fam: FamilyParams, part: str | None 
             # AXI-Stream ports with register slices on both directions (hls4ml: register both)
             out_t = project.calls[-1].output_type if project.calls else None
             port_bits = in_bits + (out_t.width * max(out_t.pack, 1) if out_t is not None else 0)
-            top.add(ff=2 * port_bits, lut=port_bits * 0.5)
+            top.add(ff=fam.ff_per_port_bit * port_bits, lut=port_bits * 0.5)
         if stream_io:
-            main = max(layers, key=lambda e: e.latency) if layers else None
-            latency = fam.top_overhead_cycles + (main.latency if main else 0)
-            latency += sum(min(e.latency, 2 + max(0, e.latency - e.ii)) for e in layers if e is not main)
+            # the first item crosses every process (its depth), the last one leaves the slowest
+            # process (II) later
+            work = [e for e in layers if e.kind != "reshape" or e.latency > 1]
+            slowest = max((e.latency - depth_of[id(e)] + 1 for e in work), default=1)
+            latency = fam.top_overhead_cycles + sum(depth_of[id(e)] for e in work) + max(0, slowest - 1)
         else:
             latency = fam.top_overhead_cycles + sum(e.latency + fam.call_overhead_cycles for e in layers)
             # ping-pong buffers between processes (completely partitioned arrays)
@@ -766,3 +825,36 @@ def estimate_structure(project: HlsProject, fam: FamilyParams, part: str | None 
         "adders": sum(e.counts.get("adders", 0) for e in layers),
     }
     return RawEstimate(layers, top, totals, int(latency), int(ii), period, t_eff, features)
+
+
+# --------------------------------------------------------------------------- linear cost terms
+
+# Per-unit costs the calibration fits (non-negative, each the price of one physical unit: a LUT per
+# adder bit, an FF per register bit, ...). Every LUT/FF figure of the model is linear in them, so
+# each point's estimate is const + sum(coefficient * count); the counts are what
+# `linear_terms` returns and what calibration.yaml stores per point.
+FITTED_COSTS = {
+    "lut": ("lut_per_mult_bit2", "lut_per_adder_bit", "lut_per_dsp", "lut_per_mux_bit", "lut_per_relu_bit",
+            "lut_per_table_lookup", "lut_per_layer", "lut_per_stream_layer", "lut_per_pool_output",
+            "lut_per_divider", "lut_per_fifo_bit"),
+    "ff": ("ff_per_dsp", "ff_per_stream_layer", "ff_per_register_bit", "ff_per_divider", "ff_per_fifo_bit",
+           "ff_per_port_bit"),
+}
+
+
+def linear_terms(project: HlsProject, fam: FamilyParams, part: str | None = None,
+                 clock_period_ns: float | None = None) -> dict[str, dict[str, float]]:
+    """{'lut': {'const': c, 'lut_per_adder_bit': n_bits, ...}, 'ff': {...}}: the estimate of each
+    target as an exact linear function of the fitted per-unit costs (the structure, i.e. what
+    survives, the DSP decision and the pipeline depth, does not depend on them)."""
+    names = [n for group in FITTED_COSTS.values() for n in group]
+    zero = replace(fam, **{n: 0.0 for n in names})
+    base = estimate_structure(project, zero, part=part, clock_period_ns=clock_period_ns).totals
+    out: dict[str, dict[str, float]] = {}
+    for target, group in FITTED_COSTS.items():
+        terms = {"const": round(base[target], 4)}
+        for n in group:
+            one = estimate_structure(project, replace(zero, **{n: 1.0}), part=part, clock_period_ns=clock_period_ns)
+            terms[n] = round(one.totals[target] - base[target], 4)
+        out[target] = terms
+    return out
