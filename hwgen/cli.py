@@ -8,16 +8,27 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 import warnings
 
 from hwgen import __version__
-from hwgen.errors import HwgenError
+from hwgen.errors import HwgenError, os_error_message
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what `timeout` and `kill` send), handled like Ctrl-C: staging folders are removed."""
+
+
+def _on_sigterm(signum, frame):  # pragma: no cover - exercised by the fault tests in a subprocess
+    raise Terminated()
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "flow": ("hwgen.commands.flow", "train, generate, simulate, synthesize and report a model spec"),
     "convert": ("hwgen.commands.convert", "generate the HLS project (and C-sim) only; --untrained builds without data"),
+    "inspect": ("hwgen.commands.inspect", "show per layer how a QKeras model file becomes hardware, or why it cannot"),
     "models": ("hwgen.commands.listing", "list the model zoo"),
     "boards": ("hwgen.commands.listing", "list the board registry"),
     "report": ("hwgen.commands.report", "regenerate report.json/.md/.html of a run (or sweep) directory"),
@@ -56,17 +67,28 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_main", None):
         parser.print_help()
         return 2
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
     try:
         return int(args._main(args) or 0)
     except HwgenError as exc:
-        print(f"hwgen: error: {exc}", file=sys.stderr)
+        print(f"hwgen: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and friends
         sys.stderr.close()
         return 0
+    except OSError as exc:  # disk full, permission denied, read-only, name too long, ...
+        print(f"hwgen: error: {os_error_message(exc)}", file=sys.stderr)
+        return 2
+    except Terminated:
+        print("hwgen: terminated (SIGTERM); nothing half-written was left behind", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("hwgen: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if main_thread and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

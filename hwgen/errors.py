@@ -7,3 +7,31 @@ class HwgenError(Exception):
 
 class ToolMissing(HwgenError):
     """An external tool (yosys, iverilog, vitis_hls, ...) is not installed or not on PATH."""
+
+
+_HINTS = {
+    "ENOSPC": "the disk is full",
+    "EDQUOT": "the disk quota is exhausted",
+    "EFBIG": "file too large (a file-size limit is set, see `ulimit -f`)",
+    "EROFS": "read-only file system",
+    "EACCES": "permission denied",
+    "EPERM": "operation not permitted",
+    "ENAMETOOLONG": "file name too long",
+    "ENOENT": "no such file or directory",
+    "ENOTDIR": "a part of the path is not a directory",
+    "EISDIR": "is a directory",
+}
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line naming the path and the cause of an OS error (disk full, permission, ...)."""
+    import errno as _errno
+
+    code = _errno.errorcode.get(exc.errno or -1, "")
+    cause = _HINTS.get(code) or (exc.strerror or str(exc) or type(exc).__name__)
+    paths = [p for p in (exc.filename, getattr(exc, "filename2", None)) if p]
+    where = " -> ".join(str(p) for p in paths)
+    text = f"{where}: {cause}" if where else cause
+    if code and code not in text:
+        text += f" ({code})"
+    return " ".join(text.split())

@@ -64,28 +64,10 @@ def _layer_classes(config: dict) -> list[tuple[str, str]]:
 
 
 def check_model_file(path: Path, trust_code: bool = False) -> None:
-    """Raise HwgenError if the model file carries code or unknown custom objects."""
-    path = Path(path)
-    if not path.is_file():
-        raise HwgenError(f"model file {path} does not exist")
-    config = _model_config_json(path)
-    bad_code = [(c, n) for c, n in _layer_classes(config) if c in CODE_LAYER_CLASSES]
-    unknown = [(c, n) for c, n in _layer_classes(config) if c not in SAFE_LAYER_CLASSES | CODE_LAYER_CLASSES]
-    if trust_code:
-        return
-    if bad_code:
-        names = ", ".join(f"{n} ({c})" for c, n in bad_code)
-        raise HwgenError(
-            f"{path} contains layers that execute Python code: {names}. hwgen refuses them because loading "
-            "would run code from the file and they cannot become hardware; remove them, or pass "
-            "--trust-model-code if you wrote the file yourself"
-        )
-    if unknown:
-        names = ", ".join(f"{n} ({c})" for c, n in unknown)
-        raise HwgenError(
-            f"{path} uses custom objects hwgen does not know: {names}. Only Keras built-in and QKeras layers are "
-            "loaded; pass --trust-model-code to load it anyway (its code must be importable)"
-        )
+    """Raise HwgenError if the model file carries code or unknown custom objects (hwgen.modelgate)."""
+    from hwgen.modelgate import check_model_file as gate
+
+    gate(Path(path), trust_code=trust_code)
 
 
 def custom_objects() -> dict:

@@ -76,14 +76,63 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "x"
 
 
-def write_json(path: Path, data: Any) -> Path:
-    """Write JSON atomically (temp file + rename) so a crash never leaves half a file."""
+# Every file a run's hwgen steps wrote, relative to the run dir: what a re-run may replace.
+# Files not listed (a user's notes, say) are never deleted (hwgen.rundir).
+INVENTORY = ".hwgen-files.json"
+
+
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Write bytes atomically (temp file + rename): a crash or a full disk never leaves half a
+    file, and the temp file is removed when the write fails."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=_json_default) + "\n")
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
     return path
+
+
+def write_json(path: Path, data: Any) -> Path:
+    """Write JSON atomically (temp file + rename) so a crash never leaves half a file; inside a
+    finished run, the file is recorded in the run's inventory."""
+    path = Path(path)
+    write_atomic(path, (json.dumps(data, indent=2, sort_keys=False, default=_json_default) + "\n").encode())
+    _record(path)
+    return path
+
+
+def read_inventory(run_dir: Path) -> set[str] | None:
+    """The files hwgen wrote into a run dir, or None for a run made before the inventory."""
+    try:
+        data = json.loads((Path(run_dir) / INVENTORY).read_text())
+        return {str(f) for f in data["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_inventory(run_dir: Path, files: list[str]) -> None:
+    write_atomic(Path(run_dir) / INVENTORY, (json.dumps({"files": sorted(set(files))}, indent=0) + "\n").encode())
+
+
+def _record(path: Path) -> None:
+    """Add a file written into a finished run (by `hwgen synth`, say) to its inventory."""
+    for parent in list(path.parents)[:3]:
+        if (parent / INVENTORY).is_file():
+            rel = path.relative_to(parent).as_posix()
+            have = read_inventory(parent)
+            if have is not None and rel not in have:
+                write_inventory(parent, sorted(have | {rel}))
+            return
+        if (parent / "run.json").is_file():
+            return
 
 
 def read_json(path: Path) -> Any:
