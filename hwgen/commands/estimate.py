@@ -42,6 +42,8 @@ def main(args) -> int:
         paths = existing_run(args.run_dir)
         manifest = read_json(paths.manifest)
         board_name = args.board or manifest.get("board")
+        if isinstance(board_name, dict):  # newer manifests record the whole board entry
+            board_name = board_name.get("name")
         board = load_board(board_name) if board_name else None
         est, _result, out = estimate_run(paths.root, board, tool=args.tool, part=args.part,
                                          clock_mhz=args.clock_mhz)
