@@ -23,7 +23,7 @@ def make_tiny_run(root: Path, name: str = "tiny") -> Path:
     # Inputs on an 8-bit fixed-point grid (1 integer bit), labels from a fixed random linear rule.
     X = np.round(rng.uniform(-1, 1, size=(192, n_in)) * 64) / 64
     y = np.argmax(X @ rng.normal(size=(n_in, n_cls)), axis=1)
-    inp = tf.keras.Input(shape=(n_in,), name="input")
+    inp = tf.keras.Input(shape=(n_in,), name="x_in")
     x = QDense(16, kernel_quantizer=quantized_bits(6, 0, alpha=1), bias_quantizer=quantized_bits(6, 0, alpha=1), name="fc1")(inp)
     x = QActivation(quantized_relu(6, 2), name="relu1")(x)
     x = QDense(n_cls, kernel_quantizer=quantized_bits(6, 0, alpha=1), bias_quantizer=quantized_bits(6, 0, alpha=1), name="out")(x)
@@ -36,6 +36,25 @@ def make_tiny_run(root: Path, name: str = "tiny") -> Path:
     np.savez(run / "train" / "data.npz", X_test=X[128:].astype(np.float32), y_test=y[128:].astype(np.int64))
     (run / "run.json").write_text(json.dumps({"name": name, "fingerprint": "test-" + name, "board": "pynq-z2", "options": {}}))
     return run
+
+
+def make_tiny_cnn(seed: int = 3):
+    """A small seeded QKeras CNN (random weights) exercising 'same'/'valid' padding, strides, pooling, flatten."""
+    from hwgen.tfcompat import tf
+    from qkeras import QActivation, QConv2D, QDense, quantized_bits, quantized_relu
+
+    tf.keras.utils.set_random_seed(seed)
+    q = dict(kernel_quantizer=quantized_bits(6, 0, alpha=1), bias_quantizer=quantized_bits(6, 0, alpha=1),
+             bias_initializer="glorot_uniform")
+    inp = tf.keras.Input(shape=(9, 7, 2), name="x_in")
+    x = QConv2D(4, (3, 3), padding="same", name="c1", **q)(inp)
+    x = QActivation(quantized_relu(6, 2), name="r1")(x)
+    x = tf.keras.layers.MaxPooling2D((2, 2), padding="same", name="p1")(x)
+    x = QConv2D(3, (2, 3), strides=(2, 1), padding="valid", name="c2", **q)(x)
+    x = QActivation("relu", name="r2")(x)
+    x = tf.keras.layers.Flatten(name="flat")(x)
+    x = QDense(5, name="out", **q)(x)
+    return tf.keras.Model(inp, x, name="tinycnn")
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +70,6 @@ def record(tiny_run) -> dict:
                          throughput_reps=2)
 
 
-def _gpu_visible() -> bool:
-    from hwgen.tfcompat import tf
-
-    return bool(tf.config.list_physical_devices("GPU"))
-
-
 def test_record_written_and_complete(tiny_run, record):
     path = tiny_run / "baseline" / "baseline.json"
     assert path.is_file()
@@ -65,26 +78,46 @@ def test_record_written_and_complete(tiny_run, record):
     assert not list(tiny_run.glob(".baseline.partial-*"))  # staged folder swapped in
     v = record["versions"]
     assert v["tensorflow"].startswith("2.") and v["keras"].startswith("2.") and v["qkeras"]
-    assert record["host"]["cpu_model"] and record["host"]["cpu_cores_usable"] >= 1
-    assert {"intra_op", "inter_op"} <= set(record["threads"])
+    assert v["onnxruntime"] and v["onnx"] and v["numpy"] == np.__version__
+    host = record["host"]
+    assert host["cpu_model"] and host["cpu_cores_usable"] >= 1
+    assert len(host["load_avg_at_start"]) == 3 and len(host["load_avg_at_end"]) == 3
+    assert {"intra_op", "inter_op"} <= set(record["threads"]["tensorflow"])
+    assert record["threads"]["numpy"]["threads_timed"] == record["settings"]["threads"]
     assert "float_twin" in record["definitions"]["float"]
+    assert set(record["definitions"]["engines"]) == {"tensorflow", "onnxruntime", "numpy"}
     assert record["settings"]["reps"] == 15 and record["settings"]["batches"] == [1, 64, 256]
+    # The ONNX graphs are kept next to the record, with their digests.
+    for name in ("float", "qkeras"):
+        exp = record["exports"][name]
+        data = (tiny_run / exp["file"]).read_bytes()
+        import hashlib
+
+        assert hashlib.sha256(data).hexdigest() == exp["sha256"] and exp["opset"] == 17
 
 
 def test_cpu_rows_measured(record):
     cpu = [r for r in record["baselines"] if r["device"] == "cpu"]
+    threads = record["settings"]["threads"]
+    assert threads == sorted({1, record["host"]["cpu_cores_usable"]})
+    tf_rows = [r for r in cpu if r["engine"] == "tensorflow"]
     # 2 models x 3 modes x 3 batch sizes; XLA may legitimately be unavailable, everything else must run.
-    assert len(cpu) == 18
-    assert {(r["model"], r["mode"], r["batch"]) for r in cpu} == {
+    assert {(r["model"], r["mode"], r["batch"]) for r in tf_rows} == {
         (m, mode, b) for m in ("float", "qkeras") for mode in ("predict", "tf_function", "xla") for b in (1, 64, 256)
     }
+    for engine, mode in (("onnxruntime", "run"), ("numpy", "numpy")):
+        mine = [r for r in cpu if r["engine"] == engine]
+        assert sorted((r["model"], r["threads"], r["batch"]) for r in mine) == sorted(
+            (m, t, b) for m in ("float", "qkeras") for t in threads for b in (1, 64, 256))
+        assert all(r["mode"] == mode and r["engine_version"] for r in mine)
     for r in cpu:
         assert r["device_name"] == record["host"]["cpu_model"]
         if r["mode"] == "xla" and not r["available"]:
             assert r["reason"].startswith("XLA")
             continue
         assert r["available"], r
-        assert r["source"].startswith("tensorflow-") and r["source"].endswith(f":cpu:{r['mode']}")
+        assert r["source"].startswith(f"{r['engine']}-{r['engine_version']}:cpu:{r['mode']}")
+        assert r["threads"] >= 1
         assert 0 < r["latency_us_min"] <= r["latency_us_median"] <= r["latency_us_p99"]
         # throughput is batch / median call time
         assert r["throughput_sps"] == pytest.approx(r["batch"] / (r["latency_us_median"] * 1e-6))
@@ -97,22 +130,39 @@ def test_cpu_rows_measured(record):
     assert set(xla) == {"float", "qkeras"} and all("compiled" in v for v in xla.values())
 
 
+def test_best_is_the_fastest_row_per_batch(record):
+    from hwgen.baseline import best_latency, best_throughput
+
+    rows = [r for r in record["baselines"] if r["available"]]
+    best = record["best"]
+    assert [e["batch"] for e in best] == [1, 64, 256]
+    for e in best:
+        same = [r for r in rows if r["batch"] == e["batch"]]
+        assert e["latency_us_median"] == min(r["latency_us_median"] for r in same)
+        assert e["engine"] in ("tensorflow", "onnxruntime", "numpy") and e["source"]
+    assert best_latency(record["baselines"]) == best[0]
+    assert best_throughput(record["baselines"])["throughput_sps"] == max(r["throughput_sps"] for r in rows)
+    assert best_latency([]) is None and best_throughput([]) is None
+
+
 def test_gpu_rows_say_why_not(record):
     gpu_rows = [r for r in record["baselines"] if r["device"] == "gpu"]
-    if _gpu_visible():
-        pytest.skip("a GPU is visible here; the GPU path is checked by test_gpu_baseline")
-    assert record["devices"]["gpu"]["available"] is False
-    assert [r["model"] for r in gpu_rows] == ["float", "qkeras"]
+    gpu = record["devices"]["gpu"]
+    if gpu["available"]:
+        pytest.skip("a GPU is usable here; the GPU path is checked by test_gpu_baseline")
+    assert sorted((r["engine"], r["model"]) for r in gpu_rows) == [
+        ("onnxruntime", "float"), ("onnxruntime", "qkeras"), ("tensorflow", "float"), ("tensorflow", "qkeras")]
     for r in gpu_rows:
         assert r["available"] is False and r["reps"] == 0 and r["latency_us_median"] is None
-        assert "tensorflow-cpu build" in r["reason"] or "no GPU visible" in r["reason"]
+        assert r["reason"] == gpu["engines"][r["engine"]]["reason"] and r["reason"]
+    assert "CUDAExecutionProvider" in gpu["engines"]["onnxruntime"]["reason"]
 
 
 def test_float_network_is_unquantized_twin(tiny_run, record):
     """The timed float network computes relu(x W1 + b1) W2 + b2 with the stored (unquantized) weights."""
     import h5py
 
-    from hwgen.baseline import _load_models
+    from hwgen.baseline.tf_engine import load_models
 
     # Read the stored weights straight from the file, independently of Keras.
     with h5py.File(tiny_run / "train" / "model.h5", "r") as fh:
@@ -126,12 +176,102 @@ def test_float_network_is_unquantized_twin(tiny_run, record):
         W1, b1, W2, b2 = w("fc1", "kernel"), w("fc1", "bias"), w("out", "kernel"), w("out", "bias")
     X = np.load(tiny_run / "train" / "data.npz")["X_test"]
     expected = np.maximum(X @ W1 + b1, 0) @ W2 + b2
-    qmodel, fmodel, why = _load_models(tiny_run / "train" / "model.h5", "/CPU:0", False)
+    qmodel, fmodel, why = load_models(tiny_run / "train" / "model.h5", "/CPU:0", False)
     assert why is None
     np.testing.assert_allclose(np.asarray(fmodel(X)), expected, rtol=1e-5, atol=1e-5)
     # ...and it is a different network from the QKeras one (weights quantized there).
     assert record["agreement"]["max_abs_logit_diff"] > 0
     assert 0 <= record["agreement"]["argmax_agreement"] <= 1
+
+
+def _float_rounding_close(out, ref):
+    """Equal up to float32 summation order: a few ulps of the largest logit."""
+    scale = max(1.0, float(np.max(np.abs(ref))))
+    np.testing.assert_allclose(out, ref, rtol=0, atol=16 * np.finfo(np.float32).eps * scale)
+    assert np.array_equal(np.argmax(out, axis=1), np.argmax(ref, axis=1))
+
+
+@pytest.mark.parametrize("which", ["mlp", "cnn"])
+def test_onnx_export_matches_keras(tiny_run, which):
+    """hwgen's ONNX graphs, run by ONNX Runtime and by the numpy engine, compute the Keras networks."""
+    import onnxruntime as ort
+
+    from hwgen.baseline.numpy_engine import compile_graph
+    from hwgen.onnx_export import keras_to_onnx
+    from hwgen.qmodel import float_twin
+
+    if which == "mlp":
+        from hwgen.modelio import load_model
+
+        qmodel = load_model(tiny_run / "train" / "model.h5")
+        X = np.load(tiny_run / "train" / "data.npz")["X_test"]
+    else:
+        qmodel = make_tiny_cnn()
+        # inputs on an 8-bit grid, as the flow feeds them
+        X = (np.round(np.random.default_rng(1).uniform(-1, 1, size=(40, 9, 7, 2)) * 64) / 64).astype(np.float32)
+    fmodel = float_twin(qmodel)
+    for keras_model, quantized in ((fmodel, False), (qmodel, True)):
+        proto = keras_to_onnx(keras_model, quantized=quantized, graph_name="t")
+        data = proto.SerializeToString()
+        assert data == keras_to_onnx(keras_model, quantized=quantized, graph_name="t").SerializeToString()  # deterministic
+        ref = np.asarray(keras_model(X, training=False))
+        sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+        out_ort = sess.run(None, {"x": X})[0]
+        out_np = compile_graph(data)(X)
+        assert out_ort.shape == ref.shape == out_np.shape
+        _float_rounding_close(out_ort, ref)
+        _float_rounding_close(out_np, ref)
+    if which == "cnn":
+        ops = [n.op_type for n in keras_to_onnx(qmodel, quantized=True, graph_name="t").graph.node]
+        assert ops.count("Conv") == 2 and "MaxPool" in ops and ops.count("Round") == 1 and "Transpose" in ops
+
+
+def test_onnx_export_refuses_unknown_layers():
+    from hwgen.onnx_export import keras_to_onnx
+    from hwgen.tfcompat import tf
+
+    inp = tf.keras.Input(shape=(6,), name="x_in")
+    x = tf.keras.layers.Dense(4, name="d")(inp)
+    x = tf.keras.layers.BatchNormalization(name="bn")(x)
+    model = tf.keras.Model(inp, x)
+    with pytest.raises(HwgenError, match=r"layer bn \(BatchNormalization\) has no ONNX export"):
+        keras_to_onnx(model, quantized=False, graph_name="t")
+
+
+def test_without_tensorflow_uses_stored_graphs(tiny_run, record, tmp_path):
+    """The Python 3.12 GPU install has no TensorFlow: the stored ONNX graphs are timed, TF rows say why."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    run = tmp_path / "copy"
+    shutil.copytree(tiny_run, run)
+    (run / "train" / "model.h5").unlink()  # not needed without TensorFlow
+    code = (
+        "import sys; sys.modules['tensorflow'] = None\n"  # `import tensorflow` fails, as where it is not installed
+        "from hwgen.baseline import run_baselines\n"
+        f"run_baselines({str(run)!r}, reps=3, warmup=1, batches=(16,), throughput_reps=1, throughput_warmup=0)\n"
+        "assert 'tensorflow' not in sys.modules or sys.modules['tensorflow'] is None\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rec = json.loads((run / "baseline" / "baseline.json").read_text())
+    assert rec["versions"].get("tensorflow") is None
+    for name in ("float", "qkeras"):
+        assert rec["exports"][name]["sha256"] == record["exports"][name]["sha256"]
+        assert "earlier run" in rec["exports"][name]["origin"]
+        assert (run / "baseline" / "onnx" / f"{name}.onnx").read_bytes() == (tiny_run / "baseline" / "onnx" / f"{name}.onnx").read_bytes()
+    tf_rows = [r for r in rec["baselines"] if r["engine"] == "tensorflow"]
+    assert tf_rows and all(not r["available"] and "TensorFlow is not importable" in r["reason"] for r in tf_rows)
+    measured = [r for r in rec["baselines"] if r["available"]]
+    assert {r["engine"] for r in measured} == {"onnxruntime", "numpy"}
+    # Without Keras to compare with, ONNX Runtime is checked against the numpy engine.
+    for key in ("onnxruntime:float", "onnxruntime:qkeras"):
+        assert rec["agreement"]["engines"][key]["against"].startswith("numpy")
+        assert rec["agreement"]["engines"][key]["argmax_agreement"] == 1.0
 
 
 def test_cli_baseline(tiny_run, tmp_path, capsys):
@@ -142,20 +282,25 @@ def test_cli_baseline(tiny_run, tmp_path, capsys):
     run = tmp_path / "copy"
     shutil.copytree(tiny_run, run, ignore=shutil.ignore_patterns("baseline"))
     rc = main(["baseline", str(run), "--reps", "3", "--warmup", "1", "--predict-reps", "2",
-               "--throughput-reps", "1", "--batches", "32", "--device", "cpu"])
+               "--throughput-reps", "1", "--batches", "32", "--device", "cpu", "--engine", "onnxruntime,tensorflow",
+               "--threads", "1"])
     out = capsys.readouterr().out
     assert rc == 0
-    assert "tf_function" in out and "samples/s" in out and "baseline.json" in out
+    assert "best measured software figure per batch size" in out and "tf_function" in out and "baseline.json" in out
     rec = json.loads((run / "baseline" / "baseline.json").read_text())
     assert rec["settings"]["devices"] == ["cpu"] and rec["settings"]["batches"] == [1, 32]
-    assert all(r["device"] == "cpu" for r in rec["baselines"])
+    assert rec["settings"]["engines"] == ["onnxruntime", "tensorflow"] and rec["settings"]["threads"] == [1]
+    assert all(r["device"] == "cpu" and r["engine"] in ("onnxruntime", "tensorflow") for r in rec["baselines"])
+    with pytest.raises(SystemExit) as exc:  # argparse: usage and one line, exit code 2
+        main(["baseline", str(run), "--engine", "pytorch"])
+    assert exc.value.code == 2 and "--engine takes 'all' or" in capsys.readouterr().err
 
 
 def test_missing_inputs_are_clear_errors(tmp_path, capsys):
     from hwgen.baseline import run_baselines
     from hwgen.cli import main
 
-    with pytest.raises(HwgenError, match="model.h5 not found"):
+    with pytest.raises(HwgenError, match="data.npz not found"):
         run_baselines(tmp_path)
     assert main(["baseline", str(tmp_path)]) == 2
     assert "not an hwgen run directory" in capsys.readouterr().err
@@ -166,25 +311,30 @@ def test_bad_arguments(tiny_run):
 
     with pytest.raises(HwgenError, match="unknown baseline device"):
         run_baselines(tiny_run, devices=("tpu",))
+    with pytest.raises(HwgenError, match="unknown baseline engine"):
+        run_baselines(tiny_run, engines=("pytorch",))
     with pytest.raises(HwgenError, match="batches must be >= 2"):
         run_baselines(tiny_run, batches=(1,))
 
 
 @pytest.mark.gpu
 def test_gpu_baseline(tiny_run):
-    """Runs wherever TensorFlow sees a GPU; elsewhere it is reported as skipped with the reason."""
+    """Runs wherever an engine can use a GPU (ONNX Runtime's CUDA provider, or a CUDA TensorFlow);
+    elsewhere it is reported as skipped with the reasons."""
     from hwgen.baseline import gpu_status, run_baselines
 
     status = gpu_status()
     if not status["available"]:
         pytest.skip(f"GPU baseline not run: {status['reason']}")
-    rec = run_baselines(tiny_run, reps=20, warmup=3, predict_reps=3, batches=(1024,), throughput_reps=2,
-                        devices=("gpu",), write=False)
-    rows = rec["baselines"]
+    rec = run_baselines(tiny_run, reps=20, warmup=3, predict_reps=3, batches=(1024,), gpu_extra_batches=(65536,),
+                        throughput_reps=2, devices=("gpu",), write=False)
+    rows = [r for r in rec["baselines"] if r["engine"] in [e for e, s in status["engines"].items() if s["available"]]]
     assert rows and all(r["device"] == "gpu" for r in rows)
-    assert rec["devices"]["gpu"]["device_name"]
     for r in rows:
         if r["mode"] == "xla" and not r["available"]:
             continue  # recorded with the compiler's reason
         assert r["available"], r
         assert r["latency_us_median"] > 0 and r["throughput_sps"] > 0
+    assert {r["batch"] for r in rows} == {1, 1024, 65536}
+    for key, check in rec["agreement"]["engines"].items():
+        assert check["argmax_agreement"] == 1.0, (key, check)

@@ -1,7 +1,9 @@
-"""`hwgen baseline RUN_DIR`: time the run's network in software (TensorFlow on CPU, and GPU when visible).
+"""`hwgen baseline RUN_DIR`: time the run's network in software: ONNX Runtime, numpy and TensorFlow on
+the CPU, and ONNX Runtime's CUDA provider (and TensorFlow) on a GPU when one is visible.
 
-Writes RUN_DIR/baseline/baseline.json and prints the table. See hwgen/baseline.py for what
-'float' and 'qkeras' mean and how each figure is measured.
+Writes RUN_DIR/baseline/baseline.json (and baseline/onnx/*.onnx) and prints the best figure per
+batch size and the per-engine table. See hwgen/baseline/__init__.py for what 'float' and
+'qkeras' mean and how each figure is measured.
 """
 
 from __future__ import annotations
@@ -18,6 +20,19 @@ def _batches(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"--batches must be comma-separated integers, got {text!r}") from None
     if not values or any(v < 2 for v in values):
         raise argparse.ArgumentTypeError(f"--batches needs integers >= 2 (batch 1 is always timed), got {text!r}")
+    return values
+
+
+def _engines(text: str) -> tuple[str, ...]:
+    from hwgen.baseline import ENGINES
+
+    values = tuple(v.strip() for v in text.split(",") if v.strip())
+    if values == ("all",):
+        return ENGINES
+    bad = [v for v in values if v not in ENGINES]
+    if not values or bad:
+        raise argparse.ArgumentTypeError(f"--engine takes 'all' or a comma-separated list of {', '.join(ENGINES)}; "
+                                         f"got {text!r}")
     return values
 
 
@@ -49,9 +64,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="large batch sizes for throughput, comma-separated (default "
                         + ",".join(map(str, b.DEFAULT_BATCHES)) + ")")
     parser.add_argument("--device", choices=("all", "cpu", "gpu"), default="all",
-                        help="which devices to time (default all: CPU, and GPU when TensorFlow sees one)")
+                        help="which devices to time (default all: CPU, and a GPU when an engine can use one)")
+    parser.add_argument("--engine", type=_engines, default="all",
+                        help="engines to time: all (default) or a comma-separated list of tensorflow, onnxruntime, numpy")
     parser.add_argument("--threads", type=_positive, default=None,
-                        help="TensorFlow intra-op threads (default: TensorFlow's choice, all usable cores)")
+                        help="threads for every engine (default: ONNX Runtime and numpy timed with 1 thread and with "
+                        "all usable cores; TensorFlow's own default pool)")
     parser.add_argument("--trust-model-code", action="store_true",
                         help="load a model file with Lambda layers or custom objects (runs code from the file)")
 
@@ -72,6 +90,7 @@ def main(args: argparse.Namespace) -> int:
         throughput_reps=args.throughput_reps,
         batches=args.batches,
         devices=devices,
+        engines=args.engine if isinstance(args.engine, tuple) else _engines(args.engine),
         threads=args.threads,
         trust_code=args.trust_model_code,
     )
