@@ -122,6 +122,9 @@ def run_convert(paths: RunPaths, board: Board, opts: HlsOptions, stamp: str, tru
 
     hls_model.config.config["Stamp"] = stamp
     get_optimizer(f"{opts.backend.lower()}:write_hls").transform(hls_model)
+    from hwgen.hlsproject import make_paths_safe
+
+    make_paths_safe(out_dir)  # no file-system path in the generated C++/scripts (a '"' in --out, say)
     layers = []
     for layer in hls_model.get_layers():
         entry = {"name": layer.name, "class": layer.class_name, "result": str(layer.get_output_variable().type.precision)}

@@ -65,7 +65,7 @@ def run_csim(paths: RunPaths, meaningful_labels: bool = True, max_samples: int |
     X, y, ref = data["X_test"], data["y_test"], data["logits_qkeras"]
     if max_samples:
         X, y, ref = X[:max_samples], y[:max_samples], ref[:max_samples]
-    project = hls4ml.converters.link_existing_project(str(paths.hls_dir))
+    project = __import__("hwgen.hlsproject", fromlist=["link_project"]).link_project(paths.hls_dir)
     start = time.monotonic()
     try:
         project.compile()

@@ -16,6 +16,8 @@ from hwgen.errors import HwgenError
 from hwgen.spec import ModelSpec, Precision
 
 JET_OPENML_NAME = "hls4ml_lhc_jets_hlf"
+# The five classes of the OpenML jet dataset (its nominal 'class' attribute), in its order.
+JET_CLASSES = ("g", "q", "t", "w", "z")
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,59 @@ def quantize_to_grid(x: np.ndarray, p: Precision) -> np.ndarray:
     return np.clip(np.round(np.asarray(x, dtype=np.float64) * scale) / scale, lo, hi).astype(np.float32)
 
 
+def class_list(spec: ModelSpec) -> tuple[str, ...]:
+    """The explicit class names string labels are mapped by (index = class number), or ()."""
+    names = tuple(getattr(spec, "class_names", ()) or ())
+    if not names and spec.dataset.name == "jet_hlf":
+        names = JET_CLASSES
+    return names
+
+
+def labels_as_given(raw, spec: ModelSpec, what: str) -> np.ndarray:
+    """Labels exactly as the file gives them: integers (or integer-valued numbers) are class
+    numbers; strings are looked up in the explicit class list (spec `classes: [..]` or
+    --classes) and refused without one. Nothing is renumbered."""
+    y = np.asarray(raw)
+    if y.dtype == object:
+        raise HwgenError(f"{what}: labels are Python objects; store them as integers 0..{spec.n_classes - 1}")
+    if y.dtype.kind in "US":
+        texts = [v.decode() if isinstance(v, bytes) else str(v) for v in y.reshape(-1)]
+        stripped = [t.strip() for t in texts]
+        try:
+            nums = np.array([float(t) for t in stripped]) if stripped else np.zeros(0)
+        except ValueError:
+            nums = None
+        if nums is not None:
+            if not np.all(np.isfinite(nums)) or not np.all(np.mod(nums, 1) == 0):
+                raise HwgenError(f"{what}: labels must be integers 0..{spec.n_classes - 1}")
+            return nums.astype(np.int64).reshape(y.shape)
+        names = class_list(spec)
+        distinct = sorted(set(stripped))
+        if not names:
+            shown = ", ".join(repr(t) for t in distinct[:6]) + (" ..." if len(distinct) > 6 else "")
+            raise HwgenError(
+                f"{what}: labels are strings ({shown}); hwgen does not guess their order. Give the class list "
+                f"in order, as `classes: [..]` in the spec or --classes A,B,..."
+            )
+        index = {n: i for i, n in enumerate(names)}
+        unknown = [t for t in distinct if t not in index]
+        if unknown:
+            raise HwgenError(f"{what}: label(s) {unknown[:6]} are not in the class list {list(names)}")
+        return np.array([index[t] for t in stripped], dtype=np.int64).reshape(y.shape)
+    if y.dtype.kind == "b":
+        raise HwgenError(f"{what}: labels are booleans; store them as integers 0..{spec.n_classes - 1}")
+    if not np.issubdtype(y.dtype, np.number) or np.iscomplexobj(y):
+        raise HwgenError(f"{what}: labels must be integers 0..{spec.n_classes - 1}, got dtype {y.dtype}")
+    return y
+
+
 def _validate(X: np.ndarray, y: np.ndarray, spec: ModelSpec, what: str) -> tuple[np.ndarray, np.ndarray]:
     X = np.asarray(X)
-    y = np.asarray(y)
-    if X.dtype == object or not np.issubdtype(X.dtype, np.number):
-        raise HwgenError(f"{what}: X must be numeric, got dtype {X.dtype}")
+    if X.dtype == object or not np.issubdtype(X.dtype, np.number) or np.iscomplexobj(X):
+        raise HwgenError(f"{what}: X must be numeric (real), got dtype {X.dtype}")
+    if X.ndim < 2 or len(X) == 0:
+        raise HwgenError(f"{what}: X holds no samples (shape {list(X.shape)}); need one sample per row")
+    y = labels_as_given(y, spec, what)
     if y.ndim == 2 and y.shape[1] == spec.n_classes:  # one-hot
         y = np.argmax(y, axis=1)
     if y.ndim != 1 or len(y) != len(X):
@@ -56,7 +106,7 @@ def _validate(X: np.ndarray, y: np.ndarray, spec: ModelSpec, what: str) -> tuple
         else:
             raise HwgenError(f"{what}: samples have shape {list(X.shape[1:])} but the model input is {list(expected)}")
     if not np.issubdtype(y.dtype, np.integer):
-        if np.all(np.mod(y, 1) == 0):
+        if np.all(np.isfinite(y)) and np.all(np.mod(y, 1) == 0):
             y = y.astype(np.int64)
         else:
             raise HwgenError(f"{what}: labels must be integers 0..{spec.n_classes - 1}")
@@ -81,21 +131,28 @@ def _load_digits():
 
 
 def _read_table(path: Path, spec: ModelSpec):
-    """CSV with a header: numeric feature columns and a label column ('class' or the last one)."""
-    with open(path, newline="") as fh:
-        rows = list(csv.reader(fh))
+    """CSV with a header: numeric feature columns and a label column ('class' or the last one).
+    Labels are kept as given (see labels_as_given), never renumbered by sorting."""
+    try:
+        with open(path, newline="") as fh:
+            rows = [r for r in csv.reader(fh) if r]
+    except UnicodeDecodeError as exc:
+        raise HwgenError(f"{path}: not a text CSV file ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise HwgenError(f"{path}: malformed CSV ({exc})") from None
     if len(rows) < 2:
         raise HwgenError(f"{path}: expected a header row and data rows")
     header, body = rows[0], rows[1:]
     label_col = header.index("class") if "class" in header else len(header) - 1
+    bad = [i + 2 for i, r in enumerate(body) if len(r) != len(header)]
+    if bad:
+        raise HwgenError(f"{path}: row(s) {bad[:5]} have a different number of columns than the header ({len(header)})")
     try:
         X = np.array([[float(v) for i, v in enumerate(r) if i != label_col] for r in body], dtype=np.float64)
     except ValueError as exc:
         raise HwgenError(f"{path}: non-numeric feature value ({exc})") from None
-    raw_labels = [r[label_col] for r in body]
-    names = sorted(set(raw_labels))
-    y = np.array([names.index(v) for v in raw_labels])
-    return X, y, names
+    y = np.array([r[label_col] for r in body])
+    return X, y, list(class_list(spec))
 
 
 def _load_jet(spec: ModelSpec, path: str | None):
@@ -111,9 +168,8 @@ def _load_jet(spec: ModelSpec, path: str | None):
             "Pass --data FILE (.npz with X and y, or a CSV export with a 'class' column), or put an sklearn "
             "OpenML cache in ~/scikit_learn_data; to build the hardware without data, add --untrained"
         ) from None
-    names = sorted(set(bunch.target))
-    y = np.array([names.index(v) for v in bunch.target])
-    return bunch.data.astype(np.float64), y, f"OpenML {JET_OPENML_NAME} (sklearn cache)", names
+    y = labels_as_given(np.asarray(bunch.target).astype(str), spec, f"OpenML {JET_OPENML_NAME}")
+    return bunch.data.astype(np.float64), y, f"OpenML {JET_OPENML_NAME} (sklearn cache)", list(class_list(spec))
 
 
 def _load_file(path: Path, spec: ModelSpec):
@@ -122,15 +178,26 @@ def _load_file(path: Path, spec: ModelSpec):
     if path.suffix == ".npz":
         try:
             z = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise HwgenError(f"cannot read {path} as a numpy .npz (object arrays are refused): {exc}") from None
-        keys = set(z.files)
-        if {"X_train", "y_train", "X_test", "y_test"} <= keys:
-            return (z["X_train"], z["y_train"], z["X_test"], z["y_test"]), None, f"file {path.name} (given split)", []
-        if {"X", "y"} <= keys:
-            return z["X"], z["y"], f"file {path.name}", []
-        if {"X_test", "y_test"} <= keys:
-            return (None, None, z["X_test"], z["y_test"]), None, f"file {path.name} (test split only)", []
+            if not hasattr(z, "files"):
+                raise HwgenError(f"{path} holds a single array, not an .npz archive with arrays X and y")
+            keys = set(z.files)
+
+            def get(k):
+                return z[k]
+
+            names = list(class_list(spec))
+            if {"X_train", "y_train", "X_test", "y_test"} <= keys:
+                return (get("X_train"), get("y_train"), get("X_test"), get("y_test")), None, f"file {path.name} (given split)", names
+            if {"X", "y"} <= keys:
+                return get("X"), get("y"), f"file {path.name}", names
+            if {"X_test", "y_test"} <= keys:
+                return (None, None, get("X_test"), get("y_test")), None, f"file {path.name} (test split only)", names
+        except HwgenError:
+            raise
+        except (ValueError, OSError, EOFError, KeyError) as exc:
+            raise HwgenError(f"cannot read {path} as a numpy .npz (object arrays are refused): {' '.join(str(exc).split())}") from None
+        except Exception as exc:  # noqa: BLE001 - zipfile/zlib errors of a damaged archive
+            raise HwgenError(f"cannot read {path} as a numpy .npz: {type(exc).__name__}: {' '.join(str(exc).split())}") from None
         raise HwgenError(f"{path} must hold arrays X and y, or X_train/y_train/X_test/y_test (found {sorted(keys)})")
     if path.suffix == ".csv":
         X, y, names = _read_table(path, spec)

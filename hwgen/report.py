@@ -198,8 +198,10 @@ def summary_lines(r: dict) -> list[str]:
     out.append(f"  model      params {_fmt(r['model']['params'])}  non-zero {_fmt(r['model']['nonzero'])}  sparsity {_fmt(r['model']['sparsity'])}  BOPs {_fmt(r['model']['bops'])}")
     if csim:
         out.append(f"  csim       bit-exact {csim['bit_exact_fraction']:.4f} of {csim['n_samples']}  max|diff| {csim['max_abs_diff']:g}")
-    if r.get("rtl_sim"):
-        out.append(f"  rtl sim    bit-exact {r['rtl_sim'].get('bit_exact_fraction')} of {r['rtl_sim'].get('n_samples')} ({r['rtl_sim'].get('simulator')})")
+    if r.get("rtl_sim") and r["rtl_sim"].get("n_samples") and r["rtl_sim"].get("bit_exact_fraction") is not None:
+        out.append(f"  rtl sim    bit-exact {r['rtl_sim']['bit_exact_fraction']:.4f} of {r['rtl_sim']['n_samples']} ({r['rtl_sim'].get('simulator')})")
+    elif r.get("rtl_sim"):
+        out.append(f"  rtl sim    not run: {r['rtl_sim'].get('skipped') or 'no samples simulated'}")
     for s in r["synth"]:
         res = s.get("resources", {})
         lut = res.get("lut", res.get("lut4"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,15 @@ RESERVED_NAMES = {
     "volatile", "while", "module", "endmodule", "wire", "reg", "assign", "always", "begin", "end", "logic",
     "nnet", "myproject",
 }
+# hls4ml names the nodes and types it adds after a layer `<layer>_<suffix>` (an activation
+# split off a Dense/Conv layer, QKeras alpha scaling, precision types): a layer of that name
+# would collide with them and silently break the generated C++.
+GENERATED_SUFFIXES = (
+    "linear", "relu", "softmax", "sigmoid", "tanh", "alpha", "act", "rescale", "t", "accum_t", "weight_t",
+    "bias_t", "result_t", "table_t", "param_t", "depthwise_t", "pointwise_t", "scale_t",
+)
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+MAX_NAME = 64
 
 
 @dataclass(frozen=True)
@@ -107,10 +117,15 @@ class ModelSpec:
     hls: HlsSpec = HlsSpec()
     description: str = ""
     source_path: str | None = field(default=None, compare=False)
+    class_names: tuple[str, ...] = ()  # explicit class list (spec `classes: [..]` / --classes); () = numbers only
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d.pop("source_path", None)
+        if not self.class_names:  # (keeps the fingerprints of specs without a class list unchanged)
+            d.pop("class_names", None)
+        else:
+            d["class_names"] = list(self.class_names)
         return d
 
     def fingerprint(self, **extra: Any) -> str:
@@ -197,8 +212,9 @@ def _layer(where: str, raw: Any, index: int) -> LayerSpec:
     )
     _check_keys(where, raw, allowed, required)
     name = raw.get("name", f"{ltype}{index}")
-    if not isinstance(name, str) or not name.replace("_", "").isalnum() or not name[0].isalpha():
-        raise _err(f"{where}.name", f"must start with a letter and hold only letters, digits and '_', got {name!r}")
+    if not isinstance(name, str) or not IDENTIFIER.match(name) or len(name) > MAX_NAME:
+        raise _err(f"{where}.name", f"must start with an ASCII letter and hold only ASCII letters, digits and '_' "
+                   f"(at most {MAX_NAME}), got {name!r}")
     if name.lower() in RESERVED_NAMES:
         raise _err(f"{where}.name", f"{name!r} is reserved (hls4ml/C++/Verilog); choose another layer name")
     kw: dict[str, Any] = {"type": ltype, "name": name}
@@ -224,8 +240,8 @@ def parse_spec(raw: Any, source: str = "<spec>") -> ModelSpec:
     top = {"name", "description", "dataset", "input", "layers", "classes", "pruning", "training", "hls"}
     _check_keys("(top level)", raw, top, {"name", "dataset", "input", "layers", "classes"})
     name = raw["name"]
-    if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
-        raise _err("name", f"must hold only letters, digits, '_' and '-', got {name!r}")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name) or len(name) > MAX_NAME:
+        raise _err("name", f"must hold only ASCII letters, digits, '_' and '-' (at most {MAX_NAME}), got {name!r}")
 
     ds_raw = raw["dataset"]
     _check_keys("dataset", ds_raw, {"name", "test_fraction", "path", "standardize", "n_samples"}, {"name"})
@@ -254,10 +270,15 @@ def parse_spec(raw: Any, source: str = "<spec>") -> ModelSpec:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise _err("layers", f"layer names must be unique, repeated: {dupes}")
+    for i, n in enumerate(names):
+        other = generated_name_owner(n, names)
+        if other:
+            raise _err(f"layers[{i}].name", f"{n!r} collides with the node hls4ml generates for layer {other!r}; choose another name")
     if layers[-1].type != "dense":
         raise _err("layers", "the last layer must be 'dense' (its outputs are the logits)")
 
-    n_classes = _int("classes", raw["classes"], 2, 10000)
+    class_names = parse_classes("classes", raw["classes"])
+    n_classes = len(class_names) if class_names else _int("classes", raw["classes"], 2, 10000)
     if layers[-1].units != n_classes:
         raise _err("layers", f"the last dense layer has {layers[-1].units} units but classes is {n_classes}")
     _check_layer_shapes(tuple(shape), layers)
@@ -279,8 +300,7 @@ def parse_spec(raw: Any, source: str = "<spec>") -> ModelSpec:
         learning_rate=_float("training.learning_rate", tr.get("learning_rate", 0.003), 1e-7, 10.0),
         seed=_int("training.seed", tr.get("seed", 42), 0, 2**31 - 1),
     )
-    if pruning.end_epoch is not None and pruning.end_epoch > training.epochs:
-        raise _err("pruning.end_epoch", f"({pruning.end_epoch}) is after the last epoch ({training.epochs})")
+    check_schedule(pruning, training, lambda key, msg: _err(key, msg))
     hl = raw.get("hls", {}) or {}
     _check_keys("hls", hl, {"backend", "strategy", "reuse_factor", "io_type"})
     hls = HlsSpec(
@@ -302,7 +322,50 @@ def parse_spec(raw: Any, source: str = "<spec>") -> ModelSpec:
         training=training,
         hls=hls,
         source_path=source,
+        class_names=class_names,
     )
+
+
+def parse_classes(where: str, value: Any) -> tuple[str, ...]:
+    """`classes: 10` (labels are the numbers 0..9) or `classes: [g, q, t, w, z]` (the names string
+    labels stand for, in class-number order). Returns the names, () for a count."""
+    if not isinstance(value, (list, tuple)):
+        return ()
+    names = tuple(value)
+    if len(names) < 2 or len(names) > 10000:
+        raise _err(where, f"a class list needs 2 to 10000 names, got {len(names)}")
+    bad = [n for n in names if not isinstance(n, (str, int)) or isinstance(n, bool) or not str(n).strip()]
+    if bad:
+        raise _err(where, f"class names must be non-empty strings, got {bad[:5]}")
+    names = tuple(str(n).strip() for n in names)
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise _err(where, f"class names must be unique, repeated: {dupes}")
+    return names
+
+
+def generated_name_owner(name: str, names: list[str]) -> str | None:
+    """The other layer whose hls4ml-generated node or type would be called `name`, if any."""
+    for suffix in GENERATED_SUFFIXES:
+        tail = "_" + suffix
+        if name.endswith(tail) and name[: -len(tail)] in names and name[: -len(tail)] != name:
+            return name[: -len(tail)]
+    return None
+
+
+def check_schedule(pruning: PruningSpec, training: TrainingSpec, err=None) -> None:
+    """Pruning must happen inside training: begin < epochs, begin < end <= epochs."""
+    err = err or (lambda key, msg: HwgenError(f"{key}: {msg}"))
+    if pruning.target_sparsity <= 0:
+        return
+    if pruning.begin_epoch >= training.epochs:
+        raise err("pruning.begin_epoch", f"({pruning.begin_epoch}) must be before the last epoch (training runs "
+                  f"{training.epochs} epoch(s), numbered from 0), or pruning would never happen")
+    if pruning.end_epoch is not None:
+        if pruning.end_epoch > training.epochs:
+            raise err("pruning.end_epoch", f"({pruning.end_epoch}) is after the last epoch ({training.epochs})")
+        if pruning.end_epoch <= pruning.begin_epoch:
+            raise err("pruning.end_epoch", f"({pruning.end_epoch}) must be after pruning.begin_epoch ({pruning.begin_epoch})")
 
 
 def _check_layer_shapes(shape: tuple[int, ...], layers: tuple[LayerSpec, ...]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import re
 import sys
 from pathlib import Path
@@ -16,6 +17,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model-file", help="your own trained QKeras model (.h5/.keras) instead of a spec")
     p.add_argument("--data", help="data file: .npz with X,y (or X_train/y_train/X_test/y_test), or CSV")
     p.add_argument("--trust-model-code", action="store_true", help="load model files with Lambda layers/custom objects")
+    p.add_argument("--fold-batchnorm", action="store_true",
+                   help="--model-file: fold batch norms into the preceding layer's quantized weights and fine-tune on "
+                        "X_train/y_train from --data (the folded model becomes the exact reference)")
     p.add_argument("--input-bits", type=int, default=16, help="input fixed-point width for --model-file (default 16)")
     p.add_argument("--input-integer", type=int, default=5, help="input integer bits, sign excluded, for --model-file (default 5)")
     p.add_argument("--board", default=None, help="board name or part (see `hwgen boards`; default pynq-z2)")
@@ -31,7 +35,57 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reuse-factor", type=int, help="hls4ml reuse factor")
     p.add_argument("--io-type", choices=["io_parallel", "io_stream"], help="hls4ml IO type")
     p.add_argument("--clock-mhz", type=float, help="target clock (default: the board's)")
+    p.add_argument("--classes", help="class names in class-number order, comma-separated, for string labels in --data")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+# option -> (low, high, integer?); None = unbounded on that side. Checked before any work.
+_RANGES = {
+    "seed": (0, 2**31 - 1, True),
+    "epochs": (1, 10000, True),
+    "bits": (2, 32, True),
+    "sparsity": (0.0, 0.99, False),
+    "reuse_factor": (1, 4096, True),
+    "clock_mhz": (None, 2000.0, False),
+    "input_bits": (2, 32, True),
+    "input_integer": (0, 31, True),
+    "baseline_reps": (1, 1_000_000, True),
+    "rtl_samples": (1, 10_000_000, True),
+    "timeout": (None, 30 * 24 * 3600.0, False),
+}
+
+
+def validate_options(args) -> None:
+    """Every numeric option in range, with a message naming the option (before any work)."""
+    for key, (lo, hi, integer) in _RANGES.items():
+        value = getattr(args, key, None)
+        if value is None:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise HwgenError(f"{flag} must be a finite number, got {value}")
+        if lo is None and value <= 0:
+            raise HwgenError(f"{flag} must be > 0, got {value:g}")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            shown = f"[{lo}, {hi}]" if lo is not None else f"(0, {hi:g}]"
+            raise HwgenError(f"{flag} must be in {shown}, got {value:g}")
+    if getattr(args, "input_integer", None) is not None and getattr(args, "input_bits", None) is not None:
+        if args.input_integer > args.input_bits - 1:
+            raise HwgenError(f"--input-integer ({args.input_integer}) must be at most --input-bits - 1 ({args.input_bits - 1}); the sign takes one bit")
+
+
+def _class_names(args, n_classes: int) -> tuple[str, ...] | None:
+    if not getattr(args, "classes", None):
+        return None
+    from hwgen.spec import parse_classes
+
+    try:
+        names = parse_classes("--classes", [c for c in args.classes.split(",")])
+    except HwgenError as exc:
+        raise HwgenError(str(exc).replace("spec --classes", "--classes")) from None
+    if len(names) != n_classes:
+        raise HwgenError(f"--classes names {len(names)} classes but the model has {n_classes} outputs")
+    return names
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -47,10 +101,13 @@ def spec_from_args(args):
     """The ModelSpec to run: the given spec with CLI overrides, or one describing --model-file."""
     from hwgen.spec import ModelSpec, Precision, load_spec
 
+    validate_options(args)
     if args.model_file:
         if args.spec:
             raise HwgenError("give either a spec or --model-file, not both")
-        return _spec_for_model_file(Path(args.model_file), args)
+        spec = _spec_for_model_file(Path(args.model_file), args)
+        names = _class_names(args, spec.n_classes)
+        return dataclasses.replace(spec, class_names=names) if names else spec
     if not args.spec:
         raise HwgenError("name a model spec (e.g. models/digits_mlp.yaml or digits_mlp) or pass --model-file")
     spec = load_spec(args.spec)
@@ -61,8 +118,11 @@ def spec_from_args(args):
         if args.epochs < 1:
             raise HwgenError("--epochs must be >= 1")
         changes.setdefault("training", {})["epochs"] = args.epochs
+        # A shorter training keeps the pruning schedule inside it.
         if spec.pruning.end_epoch and spec.pruning.end_epoch > args.epochs:
             changes["pruning"] = {"end_epoch": args.epochs, "begin_epoch": min(spec.pruning.begin_epoch, max(args.epochs - 1, 0))}
+        elif spec.pruning.begin_epoch >= args.epochs:
+            changes["pruning"] = {"begin_epoch": max(args.epochs - 1, 0)}
     if args.sparsity is not None:
         if not 0.0 <= args.sparsity < 1.0:
             raise HwgenError("--sparsity must be in [0, 1)")
@@ -76,6 +136,13 @@ def spec_from_args(args):
         spec = spec.with_overrides(**changes)
     if args.bits is not None:
         spec = with_bits(spec, args.bits)
+    from hwgen.spec import check_schedule
+
+    check_schedule(spec.pruning, spec.training, lambda key, msg: HwgenError(
+        f"{key} {msg} (after the command-line overrides --epochs/--sparsity)"))
+    names = _class_names(args, spec.n_classes)
+    if names:
+        spec = dataclasses.replace(spec, class_names=names)
     return spec
 
 
@@ -147,6 +214,7 @@ def options_from_args(args, **extra):
         baseline_reps=getattr(args, "baseline_reps", 100),
         model_file=args.model_file,
         trust_model_code=args.trust_model_code,
+        fold_batchnorm=getattr(args, "fold_batchnorm", False),
         quiet=args.quiet,
         **extra,
     )
