@@ -72,6 +72,7 @@ def build_report(paths: RunPaths) -> dict:
         "synth": synth,
         "baselines": (baseline or {}).get("baselines", []),
         "baseline_env": {k: v for k, v in (baseline or {}).items() if k != "baselines"} or None,
+        "software_best": _software_best((baseline or {}).get("baselines", [])),
         "comparison": [],
         "stages": manifest.get("stages", {}),
         "notices": manifest.get("notices", []),
@@ -80,6 +81,15 @@ def build_report(paths: RunPaths) -> dict:
     if html is not None and hasattr(html, "comparison_rows"):
         report["comparison"] = html.comparison_rows(synth, report["baselines"])
     return report
+
+
+def _software_best(rows: list) -> list:
+    """The fastest measured software row per batch size (hwgen.baseline.compare), [] without baselines."""
+    if not rows:
+        return []
+    from hwgen.baseline.compare import best_by_batch
+
+    return best_by_batch(rows)
 
 
 def _html_module():
@@ -160,18 +170,32 @@ def render_markdown(r: dict) -> str:
         lines.append("No synthesis source ran.")
     lines += ["", "## Software baselines", ""]
     if r["baselines"]:
-        lines += ["| model | device | mode | batch | latency median (µs) | p99 (µs) | throughput (samples/s) | reps |", "|---|---|---|---|---|---|---|---|"]
+        from hwgen.baseline.compare import best_by_batch, describe
+
+        best = r.get("software_best") or best_by_batch(r["baselines"])
+        if best:
+            lines += ["Best measured software figure per batch size (over every engine, network and device):", "",
+                      "| batch | engine | latency median (µs) | p99 (µs) | throughput (samples/s) | source |", "|---|---|---|---|---|---|"]
+            for e in best:
+                lines.append(f"| {e['batch']} | {describe(e)} | {_fmt(e.get('latency_us_median'))} | {_fmt(e.get('latency_us_p99'))} | {_fmt(e.get('throughput_sps'))} | {e.get('source')} |")
+            lines.append("")
+        lines += ["| engine | network | device | mode | threads | batch | latency median (µs) | p99 (µs) | throughput (samples/s) | reps |", "|---|---|---|---|---|---|---|---|---|---|"]
         for b in r["baselines"]:
+            engine = f"{b.get('engine') or 'tensorflow'} {b.get('engine_version') or ''}".strip()
             if b.get("available", True):
-                lines.append(f"| {b.get('model')} | {b.get('device_name') or b.get('device')} | {b.get('mode')} | {b.get('batch')} | {_fmt(b.get('latency_us_median'))} | {_fmt(b.get('latency_us_p99'))} | {_fmt(b.get('throughput_sps'))} | {_fmt(b.get('reps'))} |")
+                lines.append(f"| {engine} | {b.get('model')} | {b.get('device_name') or b.get('device')} | {b.get('mode')} | {_fmt(b.get('threads'))} | {b.get('batch')} | {_fmt(b.get('latency_us_median'))} | {_fmt(b.get('latency_us_p99'))} | {_fmt(b.get('throughput_sps'))} | {_fmt(b.get('reps'))} |")
             else:
-                lines.append(f"| {b.get('model')} | {b.get('device')} | {b.get('mode') or 'all'} | – | not available: {b.get('reason')} | | | |")
+                lines.append(f"| {engine} | {b.get('model')} | {b.get('device')} | {b.get('mode') or 'all'} | | – | not available: {b.get('reason')} | | | |")
+        host = ((r.get("baseline_env") or {}).get("host") or {})
+        if host.get("load_avg_at_start") is not None:
+            lines += ["", f"Host load average (1, 5, 15 min) at start {host.get('load_avg_at_start')}, at end {host.get('load_avg_at_end')}; {host.get('cpu_model')}, {host.get('cpu_cores_usable')} usable cores."]
     else:
         lines.append("Not run.")
     if r.get("comparison"):
-        lines += ["", "## FPGA vs software", "", "| FPGA source | FPGA latency (ns) | FPGA throughput (samples/s) | software | software latency (µs) | software throughput (samples/s) | latency ratio | throughput ratio |", "|---|---|---|---|---|---|---|---|"]
+        lines += ["", "## FPGA vs software", "", "Software: the best measured figure over every engine, network and device (latency: batch 1; throughput: the best batch). FPGA: latency = cycles × clock period, throughput = clock / II. A ratio above 1 means the FPGA is better.", "",
+                  "| FPGA source | FPGA latency (ns) | software batch-1 latency (µs) | software engine | latency ratio (sw/FPGA) | FPGA throughput (samples/s) | software throughput (samples/s) | software batch, engine | throughput ratio (FPGA/sw) |", "|---|---|---|---|---|---|---|---|---|"]
         for c in r["comparison"]:
-            lines.append(f"| {c.get('fpga_source')} | {_fmt(c.get('fpga_latency_ns'))} | {_fmt(c.get('fpga_throughput_sps'))} | {c.get('sw_label')} | {_fmt(c.get('sw_latency_us'))} | {_fmt(c.get('sw_throughput_sps'))} | {_fmt(c.get('latency_ratio'))} | {_fmt(c.get('throughput_ratio'))} |")
+            lines.append(f"| {c.get('fpga_source')} | {_fmt(c.get('fpga_latency_ns'))} | {_fmt(c.get('sw_latency_us'))} | {c.get('sw_latency_engine')} | {_fmt(c.get('latency_ratio'))} | {_fmt(c.get('fpga_throughput_sps'))} | {_fmt(c.get('sw_throughput_sps'))} | {c.get('sw_throughput_batch')}, {c.get('sw_throughput_engine')} | {_fmt(c.get('throughput_ratio'))} |")
     if r.get("notices"):
         lines += ["", "## Notices", ""] + [f"- {n}" for n in r["notices"]]
     if r.get("stages"):
@@ -212,9 +236,14 @@ def summary_lines(r: dict) -> list[str]:
             f"  {s['source'][:28]:<28} LUT {_fmt(lut)} ({_fmt(pct, 3)}%)  FF {_fmt(res.get('ff'))}  DSP {_fmt(res.get('dsp', res.get('mult18')))}"
             f"  lat {_fmt(s.get('latency_cycles_max'))} cyc / {_fmt(s.get('latency_ns'))} ns{fit}"
         )
-    for b in r["baselines"]:
-        if b.get("available", True) and b.get("batch") == 1 and b.get("mode") in ("tf_function", "xla"):
-            out.append(f"  {('sw ' + str(b.get('model')) + ' ' + str(b.get('device')) + ' ' + str(b.get('mode')))[:28]:<28} batch-1 {_fmt(b.get('latency_us_median'))} µs")
+    if r["baselines"]:
+        from hwgen.baseline.compare import best_latency, best_throughput, describe
+
+        lat, tp = best_latency(r["baselines"]), best_throughput(r["baselines"])
+        if lat:
+            out.append(f"  {'sw best batch-1 latency':<28} {_fmt(lat.get('latency_us_median'))} µs  {describe(lat)}")
+        if tp:
+            out.append(f"  {'sw best throughput':<28} {_fmt(tp.get('throughput_sps'))} samples/s at batch {tp.get('batch')}  {describe(tp)}")
     for n in r.get("notices", []):
         out.append(f"  note: {n}")
     return out

@@ -50,51 +50,50 @@ def fpga_figures(synth: dict) -> dict[str, float | None]:
 
 
 def comparison_rows(synth: list[dict], baselines: list[dict]) -> list[dict]:
-    """FPGA vs software rows for report.json's `comparison`.
+    """FPGA vs software rows for report.json's `comparison`: one per synthesis source with a latency or II.
 
-    One row per (synthesis source with a latency or II) x (software model, device) with measured
-    rows. The software side is that pair's best measured figures: the lowest batch-1 median latency
-    over the execution modes, and the highest throughput over all modes and batches.
+    The software side is the best measured figure over every engine, model and device
+    (hwgen.baseline.compare), so no ratio is made against a slower engine when a faster one was
+    measured: latency is the lowest batch-1 median; throughput the highest over all batch sizes
+    ('software at its best batch'). The FPGA side is the source's latency and clock / II.
     latency_ratio = software latency / FPGA latency and throughput_ratio = FPGA throughput /
     software throughput, so a ratio above 1 means the FPGA is better on that figure.
     """
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for b in baselines or []:
-        if b.get("available") and (_num(b.get("latency_us_median")) is not None):
-            groups.setdefault((str(b.get("model")), str(b.get("device"))), []).append(b)
+    from hwgen.baseline.compare import best_latency, best_throughput, describe
+
+    lat = best_latency(baselines or [])
+    tp = best_throughput(baselines or [])
+    if lat is None and tp is None:
+        return []
+    sw_lat = float(lat["latency_us_median"]) if lat else None
+    sw_tp = float(tp["throughput_sps"]) if tp else None
     rows: list[dict] = []
     for s in synth or []:
         fig = fpga_figures(s)
         if fig["latency_ns"] is None and fig["throughput_sps"] is None:
             continue
-        for (model, device), group in groups.items():
-            lat_rows = [b for b in group if b.get("batch") == 1]
-            lat = min(lat_rows, key=lambda b: float(b["latency_us_median"])) if lat_rows else None
-            tp_rows = [b for b in group if _num(b.get("throughput_sps"))]
-            tp = max(tp_rows, key=lambda b: float(b["throughput_sps"])) if tp_rows else None
-            sw_lat = float(lat["latency_us_median"]) if lat else None
-            sw_tp = float(tp["throughput_sps"]) if tp else None
-            device_name = group[0].get("device_name")
-            rows.append({
-                "fpga_source": s.get("source"),
-                "fpga_kind": s.get("kind"),
-                "fpga_clock_mhz": fig["clock_mhz"],
-                "fpga_ii": fig["ii"],
-                "fpga_latency_ns": fig["latency_ns"],
-                "fpga_throughput_sps": fig["throughput_sps"],
-                "sw_label": f"{model} on {device}" + (f" ({device_name})" if device_name else ""),
-                "sw_model": model,
-                "sw_device": device,
-                "sw_latency_us": sw_lat,
-                "sw_latency_mode": lat.get("mode") if lat else None,
-                "sw_latency_source": lat.get("source") if lat else None,
-                "sw_throughput_sps": sw_tp,
-                "sw_throughput_mode": tp.get("mode") if tp else None,
-                "sw_throughput_batch": tp.get("batch") if tp else None,
-                "sw_throughput_source": tp.get("source") if tp else None,
-                "latency_ratio": (sw_lat * 1000.0 / fig["latency_ns"]) if sw_lat and fig["latency_ns"] else None,
-                "throughput_ratio": (fig["throughput_sps"] / sw_tp) if sw_tp and fig["throughput_sps"] else None,
-            })
+        rows.append({
+            "fpga_source": s.get("source"),
+            "fpga_kind": s.get("kind"),
+            "fpga_clock_mhz": fig["clock_mhz"],
+            "fpga_ii": fig["ii"],
+            "fpga_latency_ns": fig["latency_ns"],
+            "fpga_throughput_sps": fig["throughput_sps"],
+            "sw_latency_us": sw_lat,
+            "sw_latency_p99_us": lat.get("latency_us_p99") if lat else None,
+            "sw_latency_engine": describe(lat) if lat else None,
+            "sw_latency_source": lat.get("source") if lat else None,
+            "sw_latency_model": lat.get("model") if lat else None,
+            "sw_latency_device": lat.get("device") if lat else None,
+            "sw_throughput_sps": sw_tp,
+            "sw_throughput_batch": tp.get("batch") if tp else None,
+            "sw_throughput_engine": describe(tp) if tp else None,
+            "sw_throughput_source": tp.get("source") if tp else None,
+            "sw_throughput_model": tp.get("model") if tp else None,
+            "sw_throughput_device": tp.get("device") if tp else None,
+            "latency_ratio": (sw_lat * 1000.0 / fig["latency_ns"]) if sw_lat and fig["latency_ns"] else None,
+            "throughput_ratio": (fig["throughput_sps"] / sw_tp) if sw_tp and fig["throughput_sps"] else None,
+        })
     return rows
 
 
@@ -322,42 +321,89 @@ def _section_synth(r: dict, board: dict | None, plots: dict) -> str:
     return "".join(out)
 
 
+def _engine_name(b: dict) -> str:
+    return f"{b.get('engine') or 'tensorflow'} {b.get('engine_version') or ''}".strip()
+
+
 def _section_baselines(r: dict) -> str:
+    from hwgen.baseline.compare import best_by_batch, describe
+
     out = ["<h2>Software baselines</h2>"]
     rows_in = r.get("baselines") or []
     if not rows_in:
-        return "".join(out) + _not_run("`hwgen baseline RUN_DIR` times the network with TensorFlow")
+        return "".join(out) + _not_run("`hwgen baseline RUN_DIR` times the network with ONNX Runtime, numpy and TensorFlow")
     env = r.get("baseline_env") or {}
+    best = best_by_batch(rows_in)
+    if best:
+        out.append("<h3>Best measured software figure per batch size</h3>")
+        out.append(_table(("batch", "engine (network, device, mode, threads)", "latency median (µs)", "latency p99 (µs)",
+                           "throughput (samples/s)", "source"),
+                          [(e["batch"], describe(e), _num(e.get("latency_us_median")), _num(e.get("latency_us_p99")),
+                            _num(e.get("throughput_sps")), _src(e.get("source"))) for e in best]))
+        out.append("<p class='src'>The fastest row of the table below at each batch size, over every engine, network "
+                   "and device; the FPGA is compared with these.</p>")
+    out.append("<h3>Every engine</h3>")
     rows = []
     for b in rows_in:
         if b.get("available"):
-            rows.append((b.get("model"), b.get("device"), b.get("device_name"), b.get("mode"), b.get("batch"),
-                         _num(b.get("latency_us_median")), _num(b.get("latency_us_p99")), _num(b.get("throughput_sps")),
-                         b.get("reps"), b.get("warmup"), _src(b.get("source"))))
+            rows.append((_engine_name(b), b.get("model"), b.get("device"), b.get("device_name"), b.get("mode"),
+                         b.get("threads"), b.get("batch"), _num(b.get("latency_us_median")), _num(b.get("latency_us_p99")),
+                         _num(b.get("throughput_sps")), b.get("reps"), b.get("warmup"), _src(b.get("source"))))
         else:
             mode = f"{b.get('mode')}, batch {b.get('batch')}" if b.get("mode") else "all modes"
-            rows.append((b.get("model"), b.get("device"), b.get("device_name") or "–", mode, b.get("batch"),
+            rows.append((_engine_name(b), b.get("model"), b.get("device"), b.get("device_name") or "–", mode,
+                         b.get("threads"), b.get("batch"),
                          _Safe(f'<span class="notrun">not available: {_e(b.get("reason"))}</span>', colspan=5),
                          _src(b.get("source"))))
-    out.append(_table(("model", "device", "device name", "mode", "batch", "latency median (µs)", "latency p99 (µs)",
-                       "throughput (samples/s)", "reps", "warm-up", "source"), rows, "wide"))
-    v, host, th = env.get("versions") or {}, env.get("host") or {}, env.get("threads") or {}
+    out.append(_table(("engine", "network", "device", "device name", "mode", "threads", "batch", "latency median (µs)",
+                       "latency p99 (µs)", "throughput (samples/s)", "reps", "warm-up", "source"), rows, "wide"))
+    v, host = env.get("versions") or {}, env.get("host") or {}
     if env:
+        threads = env.get("threads") or {}
+        tfth = threads.get("tensorflow") or threads  # schema 1 kept TensorFlow's pools at the top level
+        blas = threads.get("numpy") or {}
         bits = [
-            f"TensorFlow {_e(v.get('tensorflow'))}, Keras {_e(v.get('keras'))}, QKeras {_e(v.get('qkeras'))}",
-            f"CPU {_e(host.get('cpu_model'))} ({_e(host.get('cpu_cores_usable'))} usable cores, "
-            f"intra-op threads {_e(th.get('intra_op'))}, inter-op {_e(th.get('inter_op'))}; 0 = TensorFlow default)",
+            "Python " + _e(v.get("python")) + ", numpy " + _e(v.get("numpy"))
+            + (f" ({_e(blas.get('blas'))} {_e(blas.get('blas_version'))}, {_e(blas.get('blas_architecture'))} kernels)"
+               if blas.get("blas") else "")
+            + (f", ONNX Runtime {_e(v.get('onnxruntime'))}" if v.get("onnxruntime") else "")
+            + (f", onnx {_e(v.get('onnx'))}" if v.get("onnx") else "")
+            + (f", TensorFlow {_e(v.get('tensorflow'))}, Keras {_e(v.get('keras'))}, QKeras {_e(v.get('qkeras'))}"
+               if v.get("tensorflow") else ", no TensorFlow"),
+            f"CPU {_e(host.get('cpu_model'))} ({_e(host.get('cpu_cores_usable'))} usable cores; TensorFlow intra-op "
+            f"threads {_e(tfth.get('intra_op'))}, inter-op {_e(tfth.get('inter_op'))}, 0 = TensorFlow default)",
         ]
-        if host.get("load_avg_1m_at_start") is not None:
-            bits.append(f"host load average at start {_e(host.get('load_avg_1m_at_start'))}")
+        load = host.get("load_avg_at_start") or host.get("load_avg_1m_at_start")
+        if load is not None:
+            bits.append(f"host load average (1, 5, 15 min) at start {_e(load)}, at end {_e(host.get('load_avg_at_end'))}")
         gpu = (env.get("devices") or {}).get("gpu") or {}
         if gpu:
             bits.append(f"GPU: {_e(gpu.get('device_name'))}" if gpu.get("available") else f"GPU not available: {_e(gpu.get('reason'))}")
         out.append("<p class='src'>" + "; ".join(bits) + ".</p>")
+        exports = env.get("exports") or {}
+        checks = (env.get("agreement") or {}).get("engines") or {}
+        if exports:
+            items = []
+            for name, exp in exports.items():
+                if exp.get("file"):
+                    items.append(f"<li><b>{_e(name)}</b>: <code>{_e(exp['file'])}</code> (sha256 "
+                                 f"<code>{_e(str(exp.get('sha256'))[:16])}…</code>, opset {_e(exp.get('opset'))}; "
+                                 f"{_e(exp.get('origin'))})</li>")
+                else:
+                    items.append(f"<li><b>{_e(name)}</b>: not exported: {_e(exp.get('reason'))}</li>")
+            for key, c in checks.items():
+                items.append(f"<li>{_e(key)} vs {_e(c.get('against'))} on the test set: max |diff| "
+                             f"{_e(fmt(_num(c.get('max_abs_diff'))))}, same class for "
+                             f"{_e(fmt(100 * (c.get('argmax_agreement') or 0), 4))}%"
+                             + (", bit-identical" if c.get("exactly_equal") else "") + "</li>")
+            out.append("<details><summary>ONNX graphs and what each engine computes</summary><ul>" + "".join(items)
+                       + "</ul></details>")
         defs = env.get("definitions") or {}
         if defs:
+            flat = {k: t for k, t in defs.items() if isinstance(t, str)}
+            flat.update({f"engine {k}": t for k, t in (defs.get("engines") or {}).items()})
             out.append("<details><summary>What is timed, and how</summary><ul>"
-                       + "".join(f"<li><b>{_e(k)}</b>: {_e(t)}</li>" for k, t in defs.items()) + "</ul></details>")
+                       + "".join(f"<li><b>{_e(k)}</b>: {_e(t)}</li>" for k, t in flat.items()) + "</ul></details>")
         agr = env.get("agreement") or {}
         if agr.get("argmax_agreement") is not None:
             out.append(f"<p class='src'>float vs QKeras on {_e(agr.get('n_samples'))} test samples: same class for "
@@ -373,22 +419,26 @@ def _section_comparison(r: dict, plots: dict) -> str:
     if not comp:
         missing = [w for w, have in (("synthesis", r.get("synth")), ("software baseline", r.get("baselines"))) if not have]
         return "".join(out) + _not_run("needs " + " and ".join(missing) if missing else "no source gave a latency")
-    rows = []
+    lat_rows, tp_rows = [], []
     for c in comp:
-        rows.append((
-            _src(c.get("fpga_source")), _num(c.get("fpga_latency_ns")), _num(c.get("fpga_throughput_sps")),
-            c.get("sw_label"), _num(c.get("sw_latency_us")),
-            _src(c.get("sw_latency_source")), _num(c.get("sw_throughput_sps")),
-            _src(c.get("sw_throughput_source") and f"{c.get('sw_throughput_source')} batch {c.get('sw_throughput_batch')}"),
-            _num(c.get("latency_ratio")), _num(c.get("throughput_ratio")),
-        ))
-    out.append(_table(("FPGA source", "FPGA latency (ns)", "FPGA throughput (samples/s, clock/II)", "software",
-                       "software batch-1 latency (µs)", "latency source", "software throughput (samples/s)",
-                       "throughput source", "latency ratio (sw/FPGA)", "throughput ratio (FPGA/sw)"), rows, "wide"))
-    out.append("<p class='src'>Software figures are each (model, device)'s best: the lowest batch-1 median latency "
-               "over predict/tf_function/XLA, and the highest throughput over all batch sizes. A ratio above 1 means the "
-               "FPGA is better on that figure.</p>")
-    out.append(_img(plots.get("latency"), "FPGA latency and throughput against TensorFlow on CPU/GPU (log axes)"))
+        lat_rows.append((_src(c.get("fpga_source")), _num(c.get("fpga_latency_ns")), _num(c.get("sw_latency_us")),
+                         c.get("sw_latency_engine"), _src(c.get("sw_latency_source")), _num(c.get("latency_ratio"))))
+        tp_rows.append((_src(c.get("fpga_source")), _num(c.get("fpga_clock_mhz")), _num(c.get("fpga_ii")),
+                        _num(c.get("fpga_throughput_sps")), _num(c.get("sw_throughput_sps")), c.get("sw_throughput_batch"),
+                        c.get("sw_throughput_engine"), _src(c.get("sw_throughput_source")), _num(c.get("throughput_ratio"))))
+    out.append("<h3>Latency, batch 1</h3>")
+    out.append(_table(("FPGA source", "FPGA latency (ns)", "best software batch-1 latency (µs, median)", "software engine",
+                       "software source", "ratio (software / FPGA)"), lat_rows, "wide"))
+    out.append("<h3>Throughput</h3>")
+    out.append(_table(("FPGA source", "FPGA clock (MHz)", "FPGA II (cycles)", "FPGA throughput (samples/s, clock/II)",
+                       "best software throughput (samples/s)", "software batch", "software engine", "software source",
+                       "ratio (FPGA / software)"), tp_rows, "wide"))
+    out.append("<p class='src'>Software figures are the best measured over every engine, network and device (table "
+               "'Best measured software figure per batch size'): the lowest batch-1 median latency, and the highest "
+               "throughput over all batch sizes. FPGA latency is the design's cycles × clock period (no host I/O); "
+               "software latency is one whole call from Python. A ratio above 1 means the FPGA is better on that "
+               "figure.</p>")
+    out.append(_img(plots.get("latency"), "FPGA latency and throughput against each software engine's best (log axes)"))
     return "".join(out)
 
 
@@ -413,7 +463,7 @@ def _section_stages(r: dict) -> str:
 CSS = """
 body{font-family:-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Arial,sans-serif;margin:24px auto;max-width:1200px;
  padding:0 16px;color:#1d1d1f;line-height:1.45;font-size:14px}
-h1{font-size:24px;margin-bottom:4px}h2{font-size:18px;margin-top:28px;border-bottom:2px solid #e5e5e5;padding-bottom:4px}
+h1{font-size:24px;margin-bottom:4px}h3{font-size:15px;margin:14px 0 4px}h2{font-size:18px;margin-top:28px;border-bottom:2px solid #e5e5e5;padding-bottom:4px}
 .meta{color:#555;margin-top:0}code{background:#f3f3f3;padding:1px 4px;border-radius:3px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;
  vertical-align:top}th{background:#f5f7fa;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
