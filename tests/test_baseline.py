@@ -317,16 +317,51 @@ def test_bad_arguments(tiny_run):
         run_baselines(tiny_run, batches=(1,))
 
 
+def make_onnx_only_run(root: Path) -> Path:
+    """A run dir without TensorFlow: test data and two ONNX graphs (Gemm-Relu-Gemm, and the same with the
+    quantized-ReLU nodes hwgen writes) made with onnx.helper from seeded weights, as the Python 3.12 GPU
+    install sees a run that was made elsewhere."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from hwgen.onnx_export import IR_VERSION, OPSET
+
+    rng = np.random.default_rng(5)
+    w1, b1 = rng.normal(size=(12, 16)).astype(np.float32) / 4, rng.normal(size=16).astype(np.float32) / 4
+    w2, b2 = rng.normal(size=(16, 4)).astype(np.float32) / 4, rng.normal(size=4).astype(np.float32) / 4
+    run = root / "onnx_only"
+    (run / "train").mkdir(parents=True)
+    (run / "baseline" / "onnx").mkdir(parents=True)
+    X = (np.round(rng.uniform(-1, 1, size=(64, 12)) * 64) / 64).astype(np.float32)
+    np.savez(run / "train" / "data.npz", X_test=X, y_test=np.zeros(64, np.int64))
+    for name, act in (("float", [helper.make_node("Relu", ["h"], ["a"])]),
+                      ("qkeras", [helper.make_node("Mul", ["h", "s"], ["h1"]), helper.make_node("Round", ["h1"], ["h2"]),
+                                  helper.make_node("Clip", ["h2", "lo", "hi"], ["h3"]),
+                                  helper.make_node("Mul", ["h3", "lsb"], ["a"])])):
+        inits = [numpy_helper.from_array(v, k) for k, v in (("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2),
+                 ("s", np.array(16, np.float32)), ("lo", np.array(0, np.float32)), ("hi", np.array(63, np.float32)),
+                 ("lsb", np.array(1 / 16, np.float32)))]
+        nodes = [helper.make_node("Gemm", ["x", "w1", "b1"], ["h"]), *act, helper.make_node("Gemm", ["a", "w2", "b2"], ["logits"])]
+        g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 12])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 4])], initializer=inits)
+        proto = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
+        (run / "baseline" / "onnx" / f"{name}.onnx").write_bytes(proto.SerializeToString())
+    (run / "run.json").write_text(json.dumps({"name": "onnx_only", "fingerprint": "test-onnx-only", "options": {}}))
+    return run
+
+
 @pytest.mark.gpu
-def test_gpu_baseline(tiny_run):
+def test_gpu_baseline(tmp_path_factory):
     """Runs wherever an engine can use a GPU (ONNX Runtime's CUDA provider, or a CUDA TensorFlow);
-    elsewhere it is reported as skipped with the reasons."""
+    elsewhere it is reported as skipped with the reasons. Needs no TensorFlow (the Python 3.12 install)."""
     from hwgen.baseline import gpu_status, run_baselines
+    from hwgen.baseline.tf_engine import available
 
     status = gpu_status()
     if not status["available"]:
         pytest.skip(f"GPU baseline not run: {status['reason']}")
-    rec = run_baselines(tiny_run, reps=20, warmup=3, predict_reps=3, batches=(1024,), gpu_extra_batches=(65536,),
+    root = tmp_path_factory.mktemp("gpu")
+    run = make_tiny_run(root) if available()[0] is not None else make_onnx_only_run(root)
+    rec = run_baselines(run, reps=20, warmup=3, predict_reps=3, batches=(1024,), gpu_extra_batches=(65536,),
                         throughput_reps=2, devices=("gpu",), write=False)
     rows = [r for r in rec["baselines"] if r["engine"] in [e for e, s in status["engines"].items() if s["available"]]]
     assert rows and all(r["device"] == "gpu" for r in rows)
