@@ -49,6 +49,8 @@ class ConvertResult:
     io_type: str
     input_type: str
     layers: list[dict]  # name, class, result/weight/bias/accum precisions, reuse factor
+    model_layers: list[dict]  # the model's own layers: quantizers, what the hardware form changed, support
+    measured_only: list[str]  # layers whose exactness is measured, not guaranteed (float batch norm)
     hls4ml_version: str
     project_sha256: str
     wall_s: float
@@ -62,20 +64,47 @@ def _hls_precision(text: str) -> str:
     return text.replace("ap_", "")
 
 
-def build_config(model, opts: HlsOptions, input_type: str) -> dict:
+def build_config(model, opts: HlsOptions, input_type: str, form=None) -> dict:
+    """hls4ml configuration of the hardware form `model` (see hwgen.hwform).
+
+    Precisions come from the QKeras quantizers (hls4ml's 'name' granularity) and, for layers the
+    hardware form rewrote, from the exact grid of their effective weights; result and accumulator
+    types of weighted and pooling layers are hls4ml's 'auto' inference (wide enough to be exact).
+    """
     import hls4ml
 
     cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=opts.backend)
     cfg["Model"]["Strategy"] = opts.strategy.capitalize()
     cfg["Model"]["ReuseFactor"] = opts.reuse_factor
-    input_name = model.layers[0].name
+    input_name = form.input_name if form is not None else _input_layer_name(model)
     for name, layer_cfg in cfg["LayerName"].items():
         if "ReuseFactor" in layer_cfg:
             layer_cfg["ReuseFactor"] = opts.reuse_factor
         if opts.strategy == "resource" and name != input_name:
             layer_cfg["Strategy"] = "Resource"
-    cfg["LayerName"][input_name]["Precision"] = {"result": _hls_precision(input_type)}
+    cfg["LayerName"].setdefault(input_name, {})["Precision"] = {"result": _hls_precision(input_type)}
+    if form is not None:
+        for name, precisions in form.weight_precision.items():
+            prec = cfg["LayerName"].setdefault(name, {}).setdefault("Precision", {})
+            prec.update(precisions)
+            prec.setdefault("result", "auto")
+            prec.setdefault("accum", "auto")
+        for name, precisions in form.extra_config.items():
+            prec = cfg["LayerName"].setdefault(name, {}).setdefault("Precision", {})
+            prec.update(precisions)
+            prec["result"] = "auto"
+        for name, layer_cfg in cfg["LayerName"].items():
+            # Layers without a quantizer of their own (pooling, reshape, merges, plain relu) keep
+            # their input's exact type; hls4ml's default would be the lossy model default precision.
+            prec = layer_cfg.setdefault("Precision", {})
+            if isinstance(prec, dict) and "result" not in prec:
+                prec["result"] = "auto"
     return cfg
+
+
+def _input_layer_name(model) -> str:
+    first = model.layers[0]
+    return first.name if type(first).__name__ == "InputLayer" else f"{first.name}_input"
 
 
 def project_digest(project_dir: Path) -> str:
@@ -94,11 +123,16 @@ def run_convert(paths: RunPaths, board: Board, opts: HlsOptions, stamp: str, tru
     import hls4ml
 
     start = time.monotonic()
-    model = load_model(paths.model, trust_code=trust_code)
+    from hwgen.hwform import hardware_form
+
+    form = hardware_form(load_model(paths.model, trust_code=trust_code))
+    if form.refusals:
+        raise HwgenError(form.refusal_message(str(paths.model)))
+    model = form.model
     data = np.load(paths.data)
     input_type = str(data["input_hls_type"])
     clock_mhz = opts.clock_mhz or board.clock_mhz
-    cfg = build_config(model, opts, input_type)
+    cfg = build_config(model, opts, input_type, form)
     out_dir = paths.hls_dir
     try:
         hls_model = hls4ml.converters.convert_from_keras_model(
@@ -150,6 +184,8 @@ def run_convert(paths: RunPaths, board: Board, opts: HlsOptions, stamp: str, tru
         io_type=opts.io_type,
         input_type=input_type,
         layers=layers,
+        model_layers=[r.to_dict() for r in form.rows],
+        measured_only=[r.name for r in form.measured_only],
         hls4ml_version=hls4ml.__version__,
         project_sha256=project_digest(out_dir),
         wall_s=round(time.monotonic() - start, 3),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwgen.errors import HwgenError, ToolMissing
-from hwgen.results import write_json
+from hwgen.results import read_json, write_json
 from hwgen.rundir import RunPaths
 
 
@@ -26,6 +26,7 @@ class CsimResult:
     max_abs_diff: float
     accuracy: float | None
     accuracy_qkeras: float | None
+    guaranteed: bool  # False when a layer's exactness is only measured (float batch norm, see convert.json)
     compiler: str
     compile_s: float
     run_s: float
@@ -76,8 +77,9 @@ def run_csim(paths: RunPaths, meaningful_labels: bool = True, max_samples: int |
     got = project.predict(np.ascontiguousarray(X.astype(np.float32)))
     run_s = time.monotonic() - start
     stats = compare_logits(np.asarray(got), ref, y, meaningful_labels)
+    measured_only = read_json(paths.convert_json).get("measured_only") if paths.convert_json.is_file() else None
     result = CsimResult(
-        **stats, compiler=compiler, compile_s=round(compile_s, 3), run_s=round(run_s, 3),
+        **stats, guaranteed=not measured_only, compiler=compiler, compile_s=round(compile_s, 3), run_s=round(run_s, 3),
         source=f"csim:{compiler} (hls4ml {hls4ml.__version__} bridge)",
     )
     write_json(paths.csim_json, result.to_dict())

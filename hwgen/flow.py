@@ -18,6 +18,7 @@ from pathlib import Path
 from hwgen import __version__
 from hwgen.boards import Board, load_board
 from hwgen.errors import HwgenError, ToolMissing
+from hwgen.hwform import PathUnsupported
 from hwgen.progress import Progress
 from hwgen.results import write_json
 from hwgen.rundir import RunPaths, staged_run_dir
@@ -43,6 +44,7 @@ class FlowOptions:
     baseline_reps: int = 100
     model_file: str | None = None
     trust_model_code: bool = False
+    fold_batchnorm: bool = False
     quiet: bool = False
 
     def fingerprint_fields(self) -> dict:
@@ -140,7 +142,25 @@ def run_synth_source(source: str, run_dir: Path, board: Board, opts: FlowOptions
             return []
     except ToolMissing as exc:
         return [f"{source} synthesis skipped: {exc}"]
+    except PathUnsupported as exc:  # this source cannot take the model; the others go on
+        return [str(exc)]
     raise HwgenError(f"unknown synthesis source {source}")
+
+
+def _fold_batchnorm(model, spec: ModelSpec, ds, data_path: Path):
+    """--fold-batchnorm on a user's model; fine-tunes on the training split of --data if it has one."""
+    import numpy as np
+
+    from hwgen.data import quantize_to_grid
+    from hwgen.transforms import fold_batchnorm
+
+    X_train = y_train = None
+    if data_path.suffix == ".npz":
+        with np.load(data_path, allow_pickle=False) as z:
+            if "X_train" in z.files and "y_train" in z.files:
+                X_train, y_train = quantize_to_grid(z["X_train"], spec.input_precision), np.asarray(z["y_train"])
+    folded, record = fold_batchnorm(model, X_train, y_train, seed=spec.training.seed, X_test=ds.X_test, y_test=ds.y_test)
+    return folded, record.to_dict()
 
 
 def run_flow(spec: ModelSpec, opts: FlowOptions) -> FlowResult:
@@ -185,7 +205,11 @@ def run_flow(spec: ModelSpec, opts: FlowOptions) -> FlowResult:
 
                 ds = load_user_data(Path(opts.data_path), spec)
                 model = load_model(Path(opts.model_file), trust_code=opts.trust_model_code)
-                train = finish_model(spec, model, ds, paths, trained=True, start=time.monotonic())
+                transforms = {}
+                if opts.fold_batchnorm:
+                    progress.update("folding batch norm and fine-tuning")
+                    model, transforms["fold_batchnorm"] = _fold_batchnorm(model, spec, ds, Path(opts.data_path))
+                train = finish_model(spec, model, ds, paths, trained=True, start=time.monotonic(), transforms=transforms)
             else:
                 if opts.untrained and not opts.data_path and spec.dataset.name != "digits":
                     ds = synthetic_dataset(spec, spec.dataset.n_samples, spec.training.seed)
@@ -208,7 +232,15 @@ def run_flow(spec: ModelSpec, opts: FlowOptions) -> FlowResult:
 
             with progress.stage("csim", "g++ compile + run"):
                 csim = run_csim(paths, meaningful_labels=meaningful)
-            if csim.bit_exact_fraction < 1.0:
+            if not csim.guaranteed:
+                from hwgen.results import read_json
+
+                measured = ", ".join(read_json(paths.convert_json).get("measured_only") or [])
+                notices.append(
+                    f"C-simulation agreement is measured, not guaranteed: {measured} computed in float32 by QKeras "
+                    f"({csim.bit_exact_fraction:.4f} of {csim.n_samples} samples identical); --fold-batchnorm makes it exact"
+                )
+            elif csim.bit_exact_fraction < 1.0:
                 notices.append(f"C-simulation is NOT bit-exact with QKeras: {csim.bit_exact_fraction:.4f} of samples match")
         if opts.until == "report":
             for source in synth:

@@ -136,32 +136,74 @@ def layer_stats(model, input_bits: int) -> list[LayerStats]:
     return stats
 
 
+_FLOAT_OF = {"QDense": "Dense", "QConv1D": "Conv1D", "QConv2D": "Conv2D", "QDepthwiseConv2D": "DepthwiseConv2D",
+             "QSeparableConv1D": "SeparableConv1D", "QSeparableConv2D": "SeparableConv2D",
+             "QBatchNormalization": "BatchNormalization", "QAveragePooling2D": "AveragePooling2D"}
+_FLOAT_KEYS = {"units", "filters", "kernel_size", "strides", "padding", "dilation_rate", "depth_multiplier", "use_bias",
+               "axis", "momentum", "epsilon", "center", "scale", "pool_size", "data_format", "name"}
+
+
+def _float_activation(act, where: str):
+    """The float activation a QKeras activation/quantizer stands for ('relu', 'linear', ...)."""
+    if act is None:
+        return "linear"
+    if isinstance(act, str):
+        return act
+    name = getattr(act, "__name__", None) or type(act).__name__
+    if name in ("quantized_relu", "quantized_relu_po2"):
+        return "relu"
+    if name in ("quantized_bits", "linear"):
+        return "linear"
+    if name in ("relu", "softmax", "sigmoid", "tanh"):
+        return name
+    if name in ("quantized_tanh",):
+        return "tanh"
+    if name in ("quantized_sigmoid",):
+        return "sigmoid"
+    raise HwgenError(f"layer {where}: activation {name} has no float equivalent")
+
+
 def float_twin(model) -> "tf.keras.Model":
     """The same network with the quantizers removed and the same (unquantized) trained weights.
 
-    Dense/Conv layers become plain Keras layers with the raw float weights; quantized ReLUs become
-    plain ReLUs. This is the 'float-equivalent' network of the report and the software baseline.
+    Q-layers become the plain Keras layers they quantize, with the raw float weights; quantized
+    ReLUs become ReLUs and quantized_bits activations identities. This is the 'float-equivalent'
+    network of the report and the software baseline. A layer with no float meaning (binary or
+    ternary activations, QKeras's folded batch-norm convolutions) raises HwgenError naming it:
+    callers report the float figure as not available, and it never blocks a run.
     """
-    inp = tf.keras.Input(shape=model.input_shape[1:], name="x_input")
-    x = inp
+    from hwgen.hwform import _graph
+
+    L = tf.keras.layers
+    in_layer = next((l for l in model.layers if type(l).__name__ == "InputLayer"), None)
+    graph = _graph(model)
+    input_name = in_layer.name if in_layer is not None else "x_input"
+    inp = tf.keras.Input(shape=model.input_shape[1:], name=input_name)
+    tensors = {input_name: inp}
     copies = []
-    for layer in model.layers:
+    for idx, (layer, inbound) in enumerate(graph):
         cls = type(layer).__name__
-        if cls == "InputLayer":
-            continue
-        if cls == "QDense":
-            new = tf.keras.layers.Dense(layer.units, name=layer.name)
-        elif cls == "QConv2D":
-            new = tf.keras.layers.Conv2D(layer.filters, layer.kernel_size, strides=layer.strides, padding=layer.padding, name=layer.name)
+        srcs = [tensors[n] for n in inbound if n in tensors] or [inp]
+        x = srcs[0] if len(srcs) == 1 else srcs
+        cfg = layer.get_config()
+        if cls in _FLOAT_OF:
+            new_cfg = {k: v for k, v in cfg.items() if k in _FLOAT_KEYS}
+            if "activation" in cfg or hasattr(layer, "activation"):
+                act = _float_activation(getattr(layer, "activation", None), layer.name)
+                if cls != "QBatchNormalization":
+                    new_cfg["activation"] = act
+            new = getattr(L, _FLOAT_OF[cls]).from_config(new_cfg)
         elif cls == "QActivation":
-            new = tf.keras.layers.ReLU(name=layer.name)
-        elif cls in ("MaxPooling2D", "Flatten", "Dense", "Conv2D", "ReLU", "Activation", "Dropout", "Reshape"):
-            new = layer.__class__.from_config(layer.get_config())
-        else:
+            act = _float_activation(getattr(layer, "quantizer", None) or layer.activation, layer.name)
+            new = L.Activation(act, name=layer.name)
+        elif cls.startswith("Q"):
             raise HwgenError(f"layer {layer.name} ({cls}) has no float equivalent in hwgen")
-        x = new(x)
+        else:
+            new = layer.__class__.from_config(cfg)
+        tensors[layer.name] = new(x)
         copies.append((new, layer))
-    twin = tf.keras.Model(inp, x, name=f"{model.name}_float")
+    out_name = graph[-1][0].name if graph else input_name
+    twin = tf.keras.Model(inp, tensors[out_name], name=f"{model.name}_float")
     for new, old in copies:
         if old.get_weights():
             new.set_weights(old.get_weights())

@@ -58,7 +58,8 @@ def build_report(paths: RunPaths) -> dict:
             "source": "train stage (QKeras model, quantized weights)",
         },
         "accuracy": {
-            "float": _labelled(train.get("accuracy_float"), f"TensorFlow, quantizers removed, on {data_src}"),
+            "float": _labelled(train.get("accuracy_float"), f"TensorFlow, quantizers removed, on {data_src}")
+            if not train.get("float_unavailable") else {"value": None, "source": f"not available: {train['float_unavailable']}"},
             "qkeras": _labelled(train.get("accuracy_qkeras"), f"QKeras model on {data_src}"),
             "csim": _labelled((csim or {}).get("accuracy"), (csim or {}).get("source")),
             "rtl_sim": _labelled((rtlsim or {}).get("accuracy"), (rtlsim or {}).get("simulator")),
@@ -138,11 +139,20 @@ def render_markdown(r: dict) -> str:
     lines += ["", "## Accuracy", "", f"On {acc.get('dataset')} ({_fmt(acc.get('n_test'))} test samples).", "", "| | value | source |", "|---|---|---|"]
     for key in ("float", "qkeras", "csim", "rtl_sim"):
         entry = acc.get(key)
-        lines.append(f"| {key} | {_fmt(entry['value']) if entry else 'not run'} | {entry['source'] if entry else ''} |")
+        value = ("n/a" if entry["value"] is None else _fmt(entry["value"])) if entry else "not run"
+        lines.append(f"| {key} | {value} | {entry['source'] if entry else ''} |")
     csim = r.get("csim")
     lines += ["", "## Bit-exactness", ""]
     if csim:
         lines.append(f"- C-simulation vs QKeras logits: **{_fmt(csim['bit_exact_fraction'])}** of {csim['n_samples']} samples identical, max |diff| {_fmt(csim['max_abs_diff'])} ({csim['source']}).")
+        if csim.get("guaranteed") is False:
+            measured = ", ".join((r.get("convert") or {}).get("measured_only") or [])
+            lines.append(f"- **Not guaranteed bit-exact**: {measured} computed in float32 by QKeras; the fraction above is measured on these samples only (`--fold-batchnorm` makes it exact).")
+    final = (r.get("train") or {}).get("final_activation")
+    if final:
+        lines.append(f"- The model's final {final} is left out: the logits before it are compared bit for bit.")
+    for name, rec in ((r.get("train") or {}).get("transforms") or {}).items():
+        lines.append(f"- Transform `{name}` applied before the model became the reference: {_fmt(rec)}.")
     rtl = r.get("rtl_sim")
     if rtl:
         lines.append(f"- RTL simulation vs QKeras logits: **{_fmt(rtl.get('bit_exact_fraction'))}** of {rtl.get('n_samples')} samples identical ({rtl.get('simulator')} {rtl.get('simulator_version', '')}).")
@@ -221,7 +231,8 @@ def summary_lines(r: dict) -> list[str]:
     out.append("  accuracy   " + "  ".join(f"{k} {acc[k]['value']:.4f}" for k in ("float", "qkeras", "csim", "rtl_sim") if acc.get(k) and acc[k]["value"] is not None))
     out.append(f"  model      params {_fmt(r['model']['params'])}  non-zero {_fmt(r['model']['nonzero'])}  sparsity {_fmt(r['model']['sparsity'])}  BOPs {_fmt(r['model']['bops'])}")
     if csim:
-        out.append(f"  csim       bit-exact {csim['bit_exact_fraction']:.4f} of {csim['n_samples']}  max|diff| {csim['max_abs_diff']:g}")
+        word = "bit-exact" if csim.get("guaranteed", True) else "agreement (measured, NOT guaranteed)"
+        out.append(f"  csim       {word} {csim['bit_exact_fraction']:.4f} of {csim['n_samples']}  max|diff| {csim['max_abs_diff']:g}")
     if r.get("rtl_sim") and r["rtl_sim"].get("n_samples") and r["rtl_sim"].get("bit_exact_fraction") is not None:
         out.append(f"  rtl sim    bit-exact {r['rtl_sim']['bit_exact_fraction']:.4f} of {r['rtl_sim']['n_samples']} ({r['rtl_sim'].get('simulator')})")
     elif r.get("rtl_sim"):

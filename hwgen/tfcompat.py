@@ -9,14 +9,14 @@ after the first time) instead of `tensorflow` anywhere QKeras is used.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# If tfmot was imported before this module, it has already set the variable; without the
-# separate tf_keras package installed it can only break the loaders, so clear it.
-if os.environ.get("TF_USE_LEGACY_KERAS") and importlib.util.find_spec("tf_keras") is None:
-    del os.environ["TF_USE_LEGACY_KERAS"]
+# If tfmot was imported before this module, it has already set the variable. hwgen needs
+# `tf.keras` to be the `keras` 2.15 package that hls4ml's parser imports (one Keras in the
+# process), so clear it before the loaders are bound. tf_keras is installed only so that a
+# user's own `import tensorflow as tf; import qkeras` script keeps a working `tf.keras`.
+os.environ.pop("TF_USE_LEGACY_KERAS", None)
 
 import tensorflow as tf  # noqa: E402
 

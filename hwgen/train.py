@@ -34,6 +34,9 @@ class TrainResult:
     epochs: int
     seed: int
     accuracy_float: float | None  # same weights, quantizers removed
+    float_unavailable: str | None  # why there is no float figure (the model has no float twin)
+    final_activation: str | None  # a final softmax/sigmoid left out: the logits before it are compared
+    transforms: dict  # explicit transforms applied to a user's model before it became the reference
     accuracy_qkeras: float | None
     params: int
     nonzero: int
@@ -165,15 +168,24 @@ def save_train_artifacts(
     )
 
 
-def finish_model(spec: ModelSpec, model, ds: Dataset, paths: RunPaths, *, trained: bool, start: float) -> TrainResult:
+def finish_model(
+    spec: ModelSpec, model, ds: Dataset, paths: RunPaths, *, trained: bool, start: float, transforms: dict | None = None
+) -> TrainResult:
     """Save the model and test data, and measure what the report needs (shared with --model-file)."""
+    from hwgen.hwform import logits_model
+
+    # Everything after this stage compares logits: a final softmax/sigmoid is left out here.
+    model, final_activation = logits_model(model)
     logits_ref = reference_logits(model, ds.X_test)
     if not np.all(np.isfinite(logits_ref)):
         raise HwgenError("the model produced NaN/inf logits; check the data scale and the learning rate")
-    logits_float = np.asarray(float_twin(model).predict(ds.X_test, batch_size=2048, verbose=0))
-    save_train_artifacts(
-        paths.model, paths.data, model, ds.X_test, ds.y_test, logits_ref, spec.input_precision, logits_float=logits_float
-    )
+    extra = {}
+    float_unavailable = None
+    try:
+        extra["logits_float"] = np.asarray(float_twin(model).predict(ds.X_test, batch_size=2048, verbose=0))
+    except HwgenError as exc:  # the float figure is a side number: it never blocks the hardware flow
+        float_unavailable = str(exc)
+    save_train_artifacts(paths.model, paths.data, model, ds.X_test, ds.y_test, logits_ref, spec.input_precision, **extra)
     stats = layer_stats(model, spec.input_precision.bits)
     weight_count = sum(s.weight_count for s in stats)
     weight_nonzero = sum(s.weight_nonzero for s in stats)
@@ -187,7 +199,10 @@ def finish_model(spec: ModelSpec, model, ds: Dataset, paths: RunPaths, *, traine
         n_test=int(len(ds.X_test)),
         epochs=spec.training.epochs if trained else 0,
         seed=spec.training.seed,
-        accuracy_float=_accuracy(logits_float, ds.y_test) if meaningful else None,
+        accuracy_float=_accuracy(extra["logits_float"], ds.y_test) if meaningful and "logits_float" in extra else None,
+        float_unavailable=float_unavailable,
+        final_activation=final_activation,
+        transforms=transforms or {},
         accuracy_qkeras=_accuracy(logits_ref, ds.y_test) if meaningful else None,
         params=int(sum(s.params for s in stats)),
         nonzero=int(sum(s.nonzero for s in stats)),

@@ -180,9 +180,9 @@ def _spec_for_model_file(path: Path, args):
     out_shape = model.output_shape
     if len(out_shape) != 2:
         raise HwgenError(f"{path}: the output must be a vector of class scores (got shape {out_shape})")
-    last = model.layers[-1]
-    if type(last).__name__ in ("Activation", "Softmax") and "softmax" in str(last.get_config()).lower():
-        raise HwgenError(f"{path}: the model ends in a softmax; hwgen compares logits, so save the model without the final softmax")
+    from hwgen.hwform import check_hardware_form
+
+    check_hardware_form(model, str(path))  # refuses unsupported constructs before any heavy work
     name = re.sub(r"[^A-Za-z0-9_-]", "_", path.stem) or "model"
     return ModelSpec(
         name=name,

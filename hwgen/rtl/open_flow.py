@@ -88,8 +88,14 @@ def _load_run_inputs(paths: RunPaths, max_samples: int, trust_model_code: bool):
     # ap_fixed<16,6>); the tracer takes ap_fixed's convention (sign included).
     bits = int(np.asarray(data["input_bits"]).reshape(-1)[0])
     integer = int(np.asarray(data["input_integer"]).reshape(-1)[0]) + 1
-    model = load_model(paths.model, trust_code=trust_model_code)
-    return model, X, logits, y, bits, integer
+    from hwgen.hwform import PathUnsupported, hardware_form
+
+    form = hardware_form(load_model(paths.model, trust_code=trust_model_code))
+    blockers = [r for r in form.rows if r.rtl == "no"]
+    if form.model is None or blockers:
+        names = "; ".join(f"layer '{r.name}' ({r.cls}): {r.why}" for r in blockers) or "the model has no hardware form"
+        raise PathUnsupported(f"open RTL path skipped: {names}")
+    return form.model, X, logits, y, bits, integer
 
 
 def _keep_failed_log(run_dir: Path, source: str, work: Path, log_name: str) -> Path | None:
@@ -114,6 +120,7 @@ def run_open_synth(
     levels_per_stage: int | None = None,
     pnr_timeout_s: float | None = None,
     trust_model_code: bool = False,
+    synthesize: bool = True,
 ) -> OpenSynthResult:
     """Generate, simulate and synthesize the run's model with open tools for `board`.
 
@@ -121,7 +128,8 @@ def run_open_synth(
     gets what is left of it. nextpnr that runs out of time still yields its post-placement Fmax
     estimate. pnr_timeout_s additionally caps nextpnr alone. simulator: 'auto' (Icarus, else
     Verilator), 'icarus' or 'verilator'. levels_per_stage overrides the clock-derived pipeline cut.
-    Raises HwgenError when the fixed-point graph or the RTL is not bit-exact with QKeras.
+    Raises HwgenError when the fixed-point graph or the RTL is not bit-exact with QKeras, and
+    PathUnsupported (before any work) naming each layer the open path cannot take.
     """
     from hwgen.rtl.rtlsim import run_rtlsim
     from hwgen.rtl.trace import check_input_grid, trace_qkeras, verify_emulation
@@ -202,6 +210,8 @@ def run_open_synth(
         )
 
     # 3. Yosys -----------------------------------------------------------------------------------
+    if not synthesize:  # RTL generation and simulation only (the conformance suite)
+        return result
     _synthesize(run_dir, board, design, result, say, remaining, place_route, pnr_timeout_s)
     return result
 
