@@ -12,6 +12,9 @@ tf_function rows). The CUDA build comes from the ``gpu`` extra (README: GPU base
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
 from typing import Any, Callable
 
 import numpy as np
@@ -69,15 +72,20 @@ def gpu_status(ort, probe_model: bytes | None) -> dict[str, Any]:
     if probe_model is None:
         return {"available": False, "reason": "no ONNX graph to place on the GPU"}
     _preload_cuda(ort)
-    try:
-        sess = ort.InferenceSession(probe_model, sess_options=_options(ort, None), providers=[CUDA, CPU])
+    printed = io.StringIO()
+    try:  # onnxruntime prints an "EP Error" banner to stdout when it falls back to the CPU: keep it for the reason
+        with contextlib.redirect_stdout(printed):
+            sess = ort.InferenceSession(probe_model, sess_options=_options(ort, None), providers=[CUDA, CPU])
     except Exception as exc:  # noqa: BLE001
         return {"available": False, "reason": f"{CUDA} session failed: {type(exc).__name__}: {exc}"[:300]}
     used = sess.get_providers()
     if not used or used[0] != CUDA:
+        text = printed.getvalue()
+        causes = (re.search(p, text) for p in (r"CUDA failure \d+: [^;]+", r"lib[\w.+-]+\.so[.\d]*: cannot open[^;]*"))
+        cause = next((c for c in causes if c), None)
+        detail = cause.group(0).strip() if cause else "no visible GPU, or CUDA 12/cuDNN 9 libraries missing"
         return {"available": False,
-                "reason": f"{CUDA} is built in but could not be initialised (no visible GPU, or CUDA 12/cuDNN 9 "
-                f"libraries missing); the session fell back to {used}"}
+                "reason": f"{CUDA} is built in but could not be initialised ({detail[:200]}); the session fell back to {used}"}
     return {"available": True, "reason": None}
 
 
