@@ -26,7 +26,16 @@ _HINTS = {
 def os_error_message(exc: OSError) -> str:
     """One line naming the path and the cause of an OS error (disk full, permission, ...)."""
     import errno as _errno
+    import re as _re
 
+    listed = exc.args[0] if exc.args and isinstance(exc.args[0], list) else None
+    if listed and isinstance(listed[0], tuple) and len(listed[0]) == 3:  # shutil.Error from copytree
+        _src, dst, why = listed[0]
+        m = _re.search(r"\[Errno (\d+)\]", str(why))
+        inner = OSError(int(m.group(1)), str(why)) if m else OSError(str(why))
+        inner.filename = dst
+        more = f" (and {len(listed) - 1} more file(s))" if len(listed) > 1 else ""
+        return os_error_message(inner) + more
     code = _errno.errorcode.get(exc.errno or -1, "")
     cause = _HINTS.get(code) or (exc.strerror or str(exc) or type(exc).__name__)
     paths = [p for p in (exc.filename, getattr(exc, "filename2", None)) if p]

@@ -65,14 +65,20 @@ def make_paths_safe(project_dir: Path) -> None:
             script.write_text(new)
     config = project_dir / "hls4ml_config.yml"
     if config.is_file():
-        lines = config.read_text().splitlines(keepends=True)
-        out = []
-        for line in lines:
-            if line.startswith("OutputDir:"):
-                line = "OutputDir: .\n"
-            elif line.startswith("KerasModel:"):
-                line = "KerasModel: !keras_model 'keras_model.keras'\n"
-            out.append(line)
+        # Top-level scalars; a long value continues on indented lines, which go with it.
+        replace = {"OutputDir:": "OutputDir: .\n", "KerasModel:": "KerasModel: !keras_model 'keras_model.keras'\n"}
+        out: list[str] = []
+        skipping = False
+        for line in config.read_text().splitlines(keepends=True):
+            if skipping and line[:1] in (" ", "\t"):
+                continue
+            skipping = False
+            key = next((k for k in replace if line.startswith(k)), None)
+            if key:
+                out.append(replace[key])
+                skipping = True
+            else:
+                out.append(line)
         config.write_text("".join(out))
     left = paths_left(project_dir)
     if left:

@@ -383,6 +383,11 @@ def _staged(target: Path, owned_for: Callable[[Path], Callable[[str], bool]], pl
     target = Path(target)
     what = what or str(target)
     _check_target_name(target)
+    for above in (target.parent, *target.parent.parents):
+        if os.path.lexists(above):
+            if not above.is_dir():
+                raise HwgenError(f"{what}: {above}: a part of the path is not a directory (ENOTDIR)")
+            break
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         lock_path = target.parent / f".{target.name}.lock"
