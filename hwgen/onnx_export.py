@@ -277,14 +277,14 @@ def export_graphs(model_path, *, trust_code: bool = False) -> dict[str, bytes | 
 
     qmodel = load_model(model_path, trust_code=trust_code)
     out: dict[str, bytes | str] = {}
-    try:
-        out["float"] = keras_to_onnx(float_twin(qmodel), quantized=False, graph_name=f"{qmodel.name}_float").SerializeToString()
-    except HwgenError as exc:
-        out["float"] = f"no ONNX export of the float network: {exc}"
-    try:
-        out["qkeras"] = keras_to_onnx(qmodel, quantized=True, graph_name=f"{qmodel.name}_qkeras").SerializeToString()
-    except HwgenError as exc:
-        out["qkeras"] = f"no ONNX export of the QKeras network: {exc}"
+    for name, build in (("float", lambda: keras_to_onnx(float_twin(qmodel), quantized=False, graph_name=f"{qmodel.name}_float")),
+                        ("qkeras", lambda: keras_to_onnx(qmodel, quantized=True, graph_name=f"{qmodel.name}_qkeras"))):
+        try:
+            out[name] = build().SerializeToString()
+        except HwgenError as exc:
+            out[name] = f"no ONNX export of the {name} network: {exc}"
+        except Exception as exc:  # noqa: BLE001 - e.g. the onnx checker: recorded, the other engines still run
+            out[name] = f"ONNX export of the {name} network failed: {type(exc).__name__}: {exc}"[:400]
     return out
 
 

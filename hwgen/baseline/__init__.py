@@ -268,8 +268,8 @@ def run_baselines(
         if isinstance(g, bytes):
             try:
                 numpy_fns[name] = numpy_engine.compile_graph(g)
-            except HwgenError as exc:
-                numpy_fns[name] = str(exc)
+            except Exception as exc:  # noqa: BLE001 - recorded as unavailable rows
+                numpy_fns[name] = str(exc) if isinstance(exc, HwgenError) else f"numpy engine: {short_error(exc)}"
         else:
             numpy_fns[name] = g
 
@@ -313,7 +313,12 @@ def run_baselines(
                 if isinstance(f, str) or f is None:
                     rows.append(row("numpy", np_version, name, "cpu", cpu_name, None, None, reason=f))
                     continue
-                check("numpy", name, f(X))
+                try:
+                    check("numpy", name, f(X))
+                except Exception as exc:  # noqa: BLE001
+                    rows.append(row("numpy", np_version, name, "cpu", cpu_name, None, None,
+                                    reason=f"numpy engine failed: {short_error(exc)}"))
+                    continue
                 for t in thread_counts:
                     src = source_label("numpy", np_version, "cpu", "numpy", t)
                     with numpy_engine.thread_limit(t):
