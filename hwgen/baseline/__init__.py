@@ -86,8 +86,8 @@ ENGINE_DEFINITIONS = {
     "onnxruntime": "ONNX Runtime InferenceSession on hwgen's ONNX graph: graph optimization ORT_ENABLE_ALL, "
     "sequential execution, intra-op threads as the row's `threads`, inter-op 1; GPU rows use the "
     "CUDAExecutionProvider",
-    "numpy": "hwgen.baseline.numpy_engine: hwgen's ONNX graph evaluated with numpy (BLAS matmul, im2col "
-    "tensordot for Conv), BLAS threads bounded to the row's `threads` with threadpoolctl",
+    "numpy": "hwgen.baseline.numpy_engine: hwgen's ONNX graph evaluated with numpy (BLAS matmul; Conv as an "
+    "im2col gather and one matmul), BLAS threads bounded to the row's `threads` with threadpoolctl",
 }
 
 

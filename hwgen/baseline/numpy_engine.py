@@ -2,7 +2,7 @@
 
 The graph is read once into a list of numpy closures (weights as float32 C-contiguous arrays),
 so a call is the layers' numpy operations and nothing else: ``x @ W + b`` for Gemm, an im2col
-(`sliding_window_view`) tensordot for Conv, a window max for MaxPool, and `np.rint` (half to
+gather (indices precomputed per input shape) and one 2-D matmul for Conv, a window max for MaxPool, and `np.rint` (half to
 even, as ONNX Round and tf.round) for the quantized activations. Only the operators that
 `hwgen.onnx_export` writes are understood; another graph raises HwgenError.
 
@@ -15,7 +15,6 @@ import os
 from typing import Any, Callable
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from hwgen.errors import HwgenError
 
@@ -28,13 +27,33 @@ def _attrs(node) -> dict[str, Any]:
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
 
 
-def _windows(x: np.ndarray, kernel, strides, pads, fill: float) -> np.ndarray:
-    """(N, C, OH, OW, kh, kw) view of an NCHW tensor's sliding windows."""
+def _gather_index(chw: tuple[int, int, int], kernel, strides, pads, per_channel: bool):
+    """Flat indices into an NCHW sample (C*H*W values, plus one fill value at index C*H*W) that lay out
+    the sliding windows: (OH*OW, C*kh*kw) for a convolution (patch order C, kh, kw as ONNX weights),
+    or (C, OH*OW, kh*kw) for pooling. Padded positions point at the fill value."""
+    C, H, W = chw
+    (kh, kw), (sh, sw) = kernel, strides
     top, left, bottom, right = pads
-    if any(pads):
-        x = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=fill)
-    win = sliding_window_view(x, tuple(kernel), axis=(2, 3))
-    return win[:, :, :: strides[0], :: strides[1]]
+    OH = (H + top + bottom - kh) // sh + 1
+    OW = (W + left + right - kw) // sw + 1
+    oh, ow = np.meshgrid(np.arange(OH), np.arange(OW), indexing="ij")
+    ki, kj = np.meshgrid(np.arange(kh), np.arange(kw), indexing="ij")
+    h = (oh.reshape(-1, 1) * sh - top) + ki.reshape(1, -1)  # (OH*OW, kh*kw)
+    w = (ow.reshape(-1, 1) * sw - left) + kj.reshape(1, -1)
+    inside = (h >= 0) & (h < H) & (w >= 0) & (w < W)
+    c = np.arange(C).reshape(C, 1, 1)
+    flat = np.where(inside[None], c * H * W + np.clip(h, 0, H - 1)[None] * W + np.clip(w, 0, W - 1)[None], C * H * W)
+    if not per_channel:  # (C, P, K) -> (P, C*K)
+        flat = flat.transpose(1, 0, 2).reshape(OH * OW, C * kh * kw)
+    return flat.astype(np.intp), OH, OW, bool((~inside).any())
+
+
+def _gathered(x: np.ndarray, idx: np.ndarray, padded: bool, fill: float) -> np.ndarray:
+    """x's windows, (N, *idx.shape), C-contiguous (np.take, unlike fancy indexing, returns C order)."""
+    flat = x.reshape(x.shape[0], -1)
+    if padded:
+        flat = np.concatenate([flat, np.full((x.shape[0], 1), fill, dtype=x.dtype)], axis=1)
+    return np.take(flat, idx.ravel(), axis=1).reshape(x.shape[0], *idx.shape)
 
 
 def compile_graph(model_bytes: bytes) -> Callable[[np.ndarray], np.ndarray]:
@@ -88,22 +107,35 @@ def compile_graph(model_bytes: bytes) -> Callable[[np.ndarray], np.ndarray]:
         elif op == "Conv":
             w = consts[ins[1]].astype(np.float32)  # (O, C, kh, kw)
             bias = consts[ins[2]].astype(np.float32) if len(ins) > 2 else np.zeros(w.shape[0], np.float32)
-            kernel, strides = a["kernel_shape"], a.get("strides", [1, 1])
-            pads = a.get("pads", [0, 0, 0, 0])
+            kernel, strides = tuple(a["kernel_shape"]), tuple(a.get("strides", [1, 1]))
+            pads = tuple(a.get("pads", [0, 0, 0, 0]))
             if a.get("group", 1) != 1 or any(d != 1 for d in a.get("dilations", [1, 1])):
                 raise HwgenError(f"numpy engine: grouped/dilated Conv {node.name} is not supported")
+            wmat = np.ascontiguousarray(w.reshape(w.shape[0], -1).T)  # (C*kh*kw, O)
 
-            def fn(x, w=w, bias=bias, kernel=kernel, strides=strides, pads=pads):
-                win = _windows(x, kernel, strides, pads, 0.0)  # N, C, OH, OW, kh, kw
-                y = np.tensordot(win, w, axes=([1, 4, 5], [1, 2, 3]))  # N, OH, OW, O
+            def fn(x, wmat=wmat, bias=bias, kernel=kernel, strides=strides, pads=pads, cache={}):  # noqa: B006
+                key = x.shape[1:]
+                if key not in cache:
+                    cache[key] = _gather_index(key, kernel, strides, pads, per_channel=False)
+                idx, oh, ow, padded = cache[key]
+                cols = _gathered(x, idx, padded, 0.0)  # N, OH*OW, C*kh*kw
+                y = cols.reshape(-1, cols.shape[-1]) @ wmat  # one 2-D BLAS product (a stacked matmul loops)
                 y += bias
-                return np.ascontiguousarray(y.transpose(0, 3, 1, 2))
+                return y.reshape(x.shape[0], oh, ow, -1).transpose(0, 3, 1, 2)
         elif op == "MaxPool":
-            kernel, strides = a["kernel_shape"], a.get("strides", [1, 1])
-            pads = a.get("pads", [0, 0, 0, 0])
+            kernel, strides = tuple(a["kernel_shape"]), tuple(a.get("strides", [1, 1]))
+            pads = tuple(a.get("pads", [0, 0, 0, 0]))
 
-            def fn(x, kernel=kernel, strides=strides, pads=pads):
-                return _windows(x, kernel, strides, pads, -np.inf).max(axis=(-2, -1))
+            def fn(x, kernel=kernel, strides=strides, pads=pads, cache={}):  # noqa: B006
+                key = x.shape[1:]
+                if key not in cache:
+                    cache[key] = _gather_index(key, kernel, strides, pads, per_channel=True)
+                idx, oh, ow, padded = cache[key]
+                n, c, h, w = x.shape
+                kh, kw = kernel
+                if not padded and kernel == strides and h % kh == 0 and w % kw == 0:  # non-overlapping windows
+                    return x.reshape(n, c, h // kh, kh, w // kw, kw).max(axis=(3, 5))
+                return _gathered(x, idx, padded, -np.inf).max(axis=-1).reshape(n, c, oh, ow)
         else:
             raise HwgenError(f"numpy engine: ONNX operator {op} ({node.name}) is not supported")
         steps.append((node.output[0], fn, ins[0]))
