@@ -189,3 +189,23 @@ def test_labels_are_escaped(pieces, tmp_path):
     text = write_html(_report(record, layers, board, [evil], run_name="<b>x</b>"), tmp_path).read_text()
     assert "<script>alert" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert "<b>x</b>" not in text
+
+
+def test_markdown_and_summary_name_the_best_engine(pieces):
+    from hwgen.baseline.compare import best_by_batch, describe
+    from hwgen.report import render_markdown, summary_lines
+
+    _, record, layers, board, synth = pieces
+    report = _report(record, layers, board, synth)
+    report.update({"software_best": best_by_batch(record["baselines"]), "notices": [], "stages": {}})
+    report["model"]["target_sparsity"] = 0.05
+    text = render_markdown(report)
+    best = report["software_best"]
+    assert "Best measured software figure per batch size" in text
+    for e in best:
+        assert f"| {e['batch']} | {describe(e)} |" in text
+    comp = report["comparison"][0]
+    assert f"| {comp['fpga_source']} | 80 | " in text and comp["sw_latency_engine"] in text
+    lines = summary_lines(report)
+    assert any(l.strip().startswith("sw best batch-1 latency") and describe(best[0]) in l for l in lines)
+    assert any(l.strip().startswith("sw best throughput") for l in lines)
