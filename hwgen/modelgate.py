@@ -32,7 +32,7 @@ HARDWARE_LAYERS = frozenset({
     "InputLayer", "Dense", "Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D",
     "SeparableConv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
     "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
-    "Flatten", "Reshape", "Dropout", "Activation", "ReLU", "LeakyReLU", "Softmax", "BatchNormalization", "Add",
+    "Flatten", "Reshape", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "Activation", "ReLU", "LeakyReLU", "Softmax", "BatchNormalization", "Add",
     "Concatenate", "ZeroPadding1D", "ZeroPadding2D",
     "QDense", "QConv1D", "QConv2D", "QDepthwiseConv2D", "QSeparableConv1D", "QSeparableConv2D",
     "QConv2DBatchnorm", "QDepthwiseConv2DBatchnorm", "QBatchNormalization", "QActivation",

@@ -480,3 +480,17 @@ def test_out_path_with_a_quote_and_a_command_substitution(tmp_path):
     assert paths_left(evil / "hls") == []
     cfg = (evil / "hls" / "hls4ml_config.yml").read_text()
     assert "OutputDir: .\n" in cfg and ".partial-" not in cfg
+
+
+def test_summary_says_when_rtl_simulation_did_not_run():
+    """Issue item 8: not `rtl sim bit-exact None of 0 (None)`."""
+    from hwgen.report import summary_lines
+
+    report = {
+        "run": {"name": "x", "board": {"name": "pynq-z2"}}, "accuracy": {}, "csim": None, "synth": [], "baselines": [],
+        "model": {"params": 1, "nonzero": 1, "sparsity": 0.0, "bops": 1.0},
+        "rtl_sim": {"n_samples": 0, "bit_exact_fraction": None, "simulator": None, "skipped": "rtl-sim skipped: iverilog not found"},
+    }
+    lines = summary_lines(report)
+    assert "  rtl sim    not run: rtl-sim skipped: iverilog not found" in lines
+    assert not any("None" in line for line in lines)
