@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "estimate": ("hwgen.commands.estimate", "estimate resources and latency of an hls4ml project without vendor tools"),
     "baseline": ("hwgen.commands.baseline", "time the same network in software on CPU (and GPU when visible)"),
     "sweep": ("hwgen.commands.sweep", "design-space exploration over bits x sparsity x reuse x strategy"),
+    "board-run": ("hwgen.commands.board_run", "stream a run's test vectors to a board loaded with its UART bitstream; compare with QKeras"),
 }
 
 

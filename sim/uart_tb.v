@@ -4,7 +4,8 @@
 // receives OUT_BYTES bytes from tx and writes the reassembled answer to @OUT_FILE@, one hex word
 // per vector. Before the first vector it sends JUNK_BYTES stray bytes (when > 0) and stays idle
 // for longer than the wrapper's resynchronization time, so the partial-frame drop is exercised. A
-// missing start bit (timeout) or stop bit ends the simulation with an error line.
+// missing start bit (timeout) or stop bit ends the simulation with an error line. With LOG_BYTES
+// every byte is also logged (`rx XX` host to board, `tx XX` board to host) to @BYTES_FILE@.
 `timescale 1ns / 1ps
 
 module hwgen_uart_tb;
@@ -17,6 +18,7 @@ module hwgen_uart_tb;
     localparam integer IDLE_CLKS = @IDLE_CLKS@;
     localparam integer JUNK_BYTES = @JUNK_BYTES@;
     localparam integer TIMEOUT_CLKS = @TIMEOUT_CLKS@;
+    localparam integer LOG_BYTES = @LOG_BYTES@;  // 1: every byte on the line goes to @BYTES_FILE@
 
     reg clk = 1'b0;
     reg rx = 1'b1;
@@ -25,7 +27,7 @@ module hwgen_uart_tb;
     reg [IN_BYTES*8-1:0] word_in;
     reg [OUT_BYTES*8-1:0] word_out;
     reg [7:0] b;
-    integer j, k, fd, errors;
+    integer j, k, fd, fb;
 
     @DUT@
 
@@ -34,6 +36,8 @@ module hwgen_uart_tb;
     task send_byte(input [7:0] value);
         integer i;
         begin
+            if (fb != 0)
+                $fwrite(fb, "rx %h\n", value);
             rx = 1'b0;
             repeat (CLKS_PER_BIT) @(negedge clk);
             for (i = 0; i < 8; i = i + 1) begin
@@ -71,6 +75,8 @@ module hwgen_uart_tb;
                 $display("hwgen_uart_tb: ERROR missing stop bit (vector %0d)", j);
                 $finish;
             end
+            if (fb != 0)
+                $fwrite(fb, "tx %h\n", value);
         end
     endtask
 
@@ -81,6 +87,7 @@ module hwgen_uart_tb;
             $display("hwgen_uart_tb: cannot open @OUT_FILE@");
             $finish;
         end
+        fb = LOG_BYTES ? $fopen("@BYTES_FILE@", "w") : 0;
         j = -1;
         repeat (4 * CLKS_PER_BIT) @(negedge clk);
         if (JUNK_BYTES > 0) begin
@@ -99,6 +106,8 @@ module hwgen_uart_tb;
             $fwrite(fd, "%h\n", word_out[OUT_W-1:0]);
         end
         $fclose(fd);
+        if (fb != 0)
+            $fclose(fb);
         $display("hwgen_uart_tb: wrote %0d output vectors", N);
         $finish;
     end

@@ -38,7 +38,7 @@ _ROUTER2_ROW_RE = re.compile(r"^Info:\s+iter=(\d+)\s+wires=\d+\s+overused=(\d+)"
 _SA_ROW_RE = re.compile(r"^Info:\s+at iteration #(\d+): temp = [0-9.]+, timing cost = \d+, wirelen = (\d+)", re.M)
 
 
-def nextpnr_args(board, netlist: str, freq_mhz: float, report: str, seed: int = 1) -> list[str]:
+def nextpnr_args(board, netlist: str, freq_mhz: float, report: str, seed: int = 1, extra: list[str] | None = None) -> list[str]:
     cfg = dict(board.nextpnr or {})
     arch = cfg.get("arch")
     if arch not in _NEXTPNR_RESOURCES:
@@ -55,7 +55,43 @@ def nextpnr_args(board, netlist: str, freq_mhz: float, report: str, seed: int = 
     args += ["--seed", str(int(seed))]
     if arch in PLACER:
         args += ["--placer", PLACER[arch]]
-    return args
+    for a in extra or []:
+        if not re.fullmatch(r"--?[A-Za-z0-9-]+|[A-Za-z0-9_./-]+", a):
+            raise HwgenError(f"unsafe nextpnr argument {a!r}")
+    return args + list(extra or [])
+
+
+def critical_path(path: Path) -> dict | None:
+    """The worst register-to-register path of nextpnr's JSON report: logic levels and delays.
+
+    logic_levels counts the path's 'logic' segments, i.e. cells passed through (a LUT, or one
+    carry stage of a chain); routing and logic delays are summed separately (ns).
+    """
+    try:
+        data = read_json(path)
+    except HwgenError:
+        return None
+    best = None
+    for cp in data.get("critical_paths") or []:
+        src, dst = str(cp.get("from", "")), str(cp.get("to", ""))
+        if not (src.startswith("posedge") or src.startswith("negedge")) or not (dst.startswith("posedge") or dst.startswith("negedge")):
+            continue  # I/O paths (<async>) are not the design's clock period
+        items = cp.get("path") or []
+        total = sum(float(e.get("delay", 0.0)) for e in items)
+        if best is None or total > best["delay_ns"]:
+            cells = [e for e in items if e.get("type") == "logic"]
+            best = {
+                "from": src,
+                "to": dst,
+                "delay_ns": round(total, 3),
+                "logic_levels": len(cells),
+                "logic_ns": round(sum(float(e.get("delay", 0.0)) for e in cells), 3),
+                "routing_ns": round(sum(float(e.get("delay", 0.0)) for e in items if e.get("type") == "routing"), 3),
+                "start_cell": str(((items[0].get("from") or {}).get("cell", "")) if items else ""),
+                "end_cell": str(((items[-1].get("to") or {}).get("cell", "")) if items else ""),
+                "source": "nextpnr --report critical_paths",
+            }
+    return best
 
 
 def parse_report(path: Path) -> tuple[float | None, dict[str, dict]]:
@@ -125,6 +161,7 @@ def run_nextpnr(
     timeout_s: float | None,
     log_name: str = "nextpnr.log",
     progress: Callable[[str], None] | None = None,
+    extra_args: list[str] | None = None,
 ) -> dict:
     """Place and route `netlist` (relative to `work`); never raises for timing or time-outs.
 
@@ -133,7 +170,7 @@ def run_nextpnr(
     arch = (board.nextpnr or {}).get("arch")
     report = "report.json"
     (work / report).unlink(missing_ok=True)
-    args = nextpnr_args(board, netlist, freq_mhz, report)
+    args = nextpnr_args(board, netlist, freq_mhz, report, extra=extra_args)
     t0 = time.monotonic()
     watch = log_watcher(work / log_name, nextpnr_phase, progress) if progress else None
     run = run_tool(tool, args, work, work / log_name, timeout_s, check=False, watch=watch)
@@ -141,8 +178,10 @@ def run_nextpnr(
     notes: list[str] = []
     log_text = (work / log_name).read_text(errors="replace")
     routed = run.returncode == 0 and not run.timed_out and "Routing complete" in log_text
+    crit = None
     if (work / report).is_file() and run.returncode == 0:
         fmax, util = parse_report(work / report)
+        crit = critical_path(work / report)
     else:
         fmax, util = parse_log(log_text)
         if run.timed_out:
@@ -167,4 +206,5 @@ def run_nextpnr(
         "timed_out": run.timed_out,
         "returncode": run.returncode,
         "args": args,
+        "critical_path": crit,
     }

@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from hwgen.errors import HwgenError, ToolMissing
-from hwgen.results import SynthResult, slug, write_json, write_synth_result
+from hwgen.results import SynthResult, read_json, slug, write_json, write_synth_result
 from hwgen.rundir import RunPaths, staged_subdir
 
 RTLSIM_JSON = "rtlsim.json"
@@ -248,7 +248,7 @@ def _synthesize(
     run_dir: Path, board, design, result: OpenSynthResult, say, remaining, place_route: bool, pnr_timeout_s: float | None
 ) -> None:
     from hwgen.rtl.nextpnr import run_nextpnr
-    from hwgen.rtl.verilog import serial_io_wrapper
+    from hwgen.rtl.board_flow import after_route, prepare_placement
     from hwgen.rtl.yosys import run_yosys, stage_sources, synth_family
     from hwgen.tools import find_tool
 
@@ -331,14 +331,13 @@ def _synthesize(
     extra_notes: list[str] = []
     with staged_subdir(run_dir / "synth" / slug(pnr_source)) as work:
         logs = []
-        # The parallel ports exceed every package: place the design in-context inside a 4-pin serial
-        # wrapper, so the clock takes the global network and I/O is real (nextpnr-ice40 has no
-        # out-of-context mode; on ECP5 the out-of-context mode routes the clock in fabric).
-        placed_top, wrapper = serial_io_wrapper(design)
-        (work / "src").mkdir(exist_ok=True)
-        (work / "src" / f"{placed_top}.v").write_text(wrapper)
-        srcs = stage_sources(rtl_dir, design.pipe_files, design.mem_files, work) + [f"src/{placed_top}.v"]
-        say(f"nextpnr: synthesizing {placed_top} (serial I/O wrapper for the {board.nextpnr.get('package')} package)")
+        # The parallel ports exceed every package: place the design in-context inside the UART board
+        # wrapper (or, for a board without pins, a 4-pin serial shifter), so the clock takes the global
+        # network and I/O is real (nextpnr-ice40 has no out-of-context mode; on ECP5 the out-of-context
+        # mode routes the clock in fabric). See hwgen.rtl.board_flow.
+        placement = prepare_placement(run_dir, board, design, arch, work, rtl_dir, say)
+        placed_top, srcs = placement.top, placement.sources
+        say(f"nextpnr: synthesizing {placed_top} ({placement.kind} wrapper for the {board.nextpnr.get('package')} package)")
         try:
             wrapped = run_yosys(
                 yosys, work, srcs, placed_top, family, netlist="netlist.json",
@@ -349,22 +348,28 @@ def _synthesize(
             raise HwgenError(f"{exc}" + (f"\n(log kept as {kept})" if kept else "")) from None
         shutil.rmtree(work / "src", ignore_errors=True)
         logs.append(f"synth/{slug(pnr_source)}/yosys_wrapper.log")
-        extra_notes.append(
-            f"placed inside a serial I/O wrapper (clk, sin, load, sout; adds {design.in_width + design.out_width('pipe')} "
-            "FFs) because the design's parallel ports exceed the package"
-        )
+        extra_notes.extend(placement.notes)
         if remaining() < MIN_TOOL_SECONDS:
             result.notes.append("nextpnr skipped: the time limit was used up by earlier steps")
             return
         limit = remaining() if pnr_timeout_s is None else min(remaining(), float(pnr_timeout_s))
         say(f"nextpnr: {pnr_source} placing and routing {placed_top} at {board.clock_mhz:g} MHz (time limit {limit:.0f} s)")
         pnr = run_nextpnr(
-            pnr_tool, work, "netlist.json", board, freq_mhz=board.clock_mhz, timeout_s=limit, progress=say
+            pnr_tool, work, "netlist.json", board, freq_mhz=board.clock_mhz, timeout_s=limit, progress=say,
+            extra_args=placement.extra_args,
         )
         (work / "netlist.json").unlink(missing_ok=True)
         logs.insert(0, f"synth/{slug(pnr_source)}/nextpnr.log")
         if (work / "report.json").is_file():
             logs.append(f"synth/{slug(pnr_source)}/report.json")
+        t_board = time.monotonic()
+        board_details, board_notes = after_route(
+            run_dir, board, design, arch, placement, work, pnr, f"synth/{slug(pnr_source)}", say, remaining, yosys
+        )
+        extra_notes.extend(board_notes)
+        result.step_wall_s["post_route"] = round(time.monotonic() - t_board, 3)
+    if (run_dir / RTLSIM_JSON).is_file():
+        result.rtlsim = read_json(run_dir / RTLSIM_JSON)
     result.step_wall_s["nextpnr"] = round(time.monotonic() - t0, 3)
     if not pnr["ok"]:
         msg = f"nextpnr gave no timing result ({'; '.join(pnr['notes'])}); see {run_dir / logs[0]}"
@@ -391,6 +396,8 @@ def _synthesize(
             "nextpnr_args": pnr["args"],
             "timed_out": pnr["timed_out"],
             "meets_clock": fmax >= board.clock_mhz,
+            "critical_path": pnr.get("critical_path"),
+            **board_details,
         },
         logs=logs,
         notes=[

