@@ -73,7 +73,10 @@ def build_config(model, opts: HlsOptions, input_type: str, form=None) -> dict:
     """
     import hls4ml
 
-    cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=opts.backend)
+    try:
+        cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=opts.backend)
+    except Exception as exc:  # noqa: BLE001 - hls4ml's parser reports unsupported layers as assorted exceptions
+        raise HwgenError(f"hls4ml could not read the model ({type(exc).__name__}: {exc})") from None
     cfg["Model"]["Strategy"] = opts.strategy.capitalize()
     cfg["Model"]["ReuseFactor"] = opts.reuse_factor
     input_name = form.input_name if form is not None else _input_layer_name(model)
@@ -89,6 +92,13 @@ def build_config(model, opts: HlsOptions, input_type: str, form=None) -> dict:
             prec.update(precisions)
             prec.setdefault("result", "auto")
             prec.setdefault("accum", "auto")
+        for act_name, parent in form.merge_into_parent.items():
+            # hls4ml drops a linear QActivation(quantized_bits) whose parent's result type is 'auto'
+            # without applying its quantizer; give the parent that result type instead (its
+            # accumulator is exact, and the cast rounds half to even and saturates like QKeras).
+            act_prec = cfg["LayerName"].get(act_name, {}).get("Precision", {}).get("result")
+            if act_prec:
+                cfg["LayerName"].setdefault(parent, {}).setdefault("Precision", {})["result"] = act_prec
         for name, precisions in form.extra_config.items():
             prec = cfg["LayerName"].setdefault(name, {}).setdefault("Precision", {})
             prec.update(precisions)
@@ -100,6 +110,37 @@ def build_config(model, opts: HlsOptions, input_type: str, form=None) -> dict:
             if isinstance(prec, dict) and "result" not in prec:
                 prec["result"] = "auto"
     return cfg
+
+
+def exact_average_pooling(hls_model, cfg: dict) -> bool:
+    """Give average-pooling layers exact types; returns True if the config changed.
+
+    hls4ml sums n = 2**k inputs in `accum_t` and divides by n, then casts to the result type,
+    which 'auto' makes equal to the input type: the k fraction bits the division adds are lost.
+    (Its global pooling does not infer `accum_t` at all.) The exact type of the mean of n values
+    of fixed<w, i> is fixed<w + 2k, i + k> (k integer bits for the sum, k fraction bits for the
+    division; hwform refuses non-power-of-two n).
+    """
+    from hls4ml.model.types import FixedPrecisionType
+
+    changed = False
+    for layer in hls_model.get_layers():
+        if "Pooling" not in layer.class_name or str(layer.get_attr("pool_op", "")).lower() != "average":
+            continue
+        p = layer.get_input_variable().type.precision
+        if not isinstance(p, FixedPrecisionType):
+            continue
+        if layer.class_name.startswith("Global"):
+            n = int(np.prod(layer.get_input_variable().shape[:-1]))
+        else:
+            n = int(layer.get_attr("pool_height", 1)) * int(layer.get_attr("pool_width", 1))
+        k = int(np.ceil(np.log2(max(n, 1))))
+        exact = f"{'' if p.signed else 'u'}fixed<{p.width + 2 * k},{p.integer + k}>"
+        prec = cfg["LayerName"].setdefault(layer.name, {}).setdefault("Precision", {})
+        if prec.get("result") != exact or prec.get("accum") != exact:
+            prec["accum"] = prec["result"] = exact
+            changed = True
+    return changed
 
 
 def _input_layer_name(model) -> str:
@@ -134,22 +175,30 @@ def run_convert(paths: RunPaths, board: Board, opts: HlsOptions, stamp: str, tru
     clock_mhz = opts.clock_mhz or board.clock_mhz
     cfg = build_config(model, opts, input_type, form)
     out_dir = paths.hls_dir
-    try:
-        hls_model = hls4ml.converters.convert_from_keras_model(
-            model,
-            hls_config=cfg,
-            output_dir=str(out_dir),
-            project_name=PROJECT_NAME,
-            backend=opts.backend,
-            part=board.part,
-            clock_period=round(1000.0 / clock_mhz, 6),
-            io_type=opts.io_type,
-        )
-    except Exception as exc:  # noqa: BLE001 - hls4ml reports unsupported layers as assorted exceptions
-        raise HwgenError(
-            f"hls4ml could not convert the model ({type(exc).__name__}: {exc}); check that every layer is one "
-            "hls4ml supports (Dense, Conv1D/2D, pooling, activations, QKeras quantizers)"
-        ) from None
+
+    def convert(config):
+        try:
+            return hls4ml.converters.convert_from_keras_model(
+                model,
+                hls_config=config,
+                output_dir=str(out_dir),
+                project_name=PROJECT_NAME,
+                backend=opts.backend,
+                part=board.part,
+                clock_period=round(1000.0 / clock_mhz, 6),
+                io_type=opts.io_type,
+            )
+        except Exception as exc:  # noqa: BLE001 - hls4ml reports unsupported layers as assorted exceptions
+            raise HwgenError(
+                f"hls4ml could not convert the model ({type(exc).__name__}: {exc}); check that every layer is one "
+                "hls4ml supports (Dense, Conv1D/2D, pooling, activations, QKeras quantizers)"
+            ) from None
+
+    # Conversion builds the graph in memory only (nothing is written before write_hls below), so a
+    # first pass can read the precisions hls4ml inferred and fix those that would lose bits.
+    hls_model = convert(cfg)
+    if exact_average_pooling(hls_model, cfg):
+        hls_model = convert(cfg)
     # hls4ml's writer flow starts with a pass that draws a random build stamp; run only its
     # writing pass with a stamp derived from the run fingerprint so the project is reproducible.
     from hls4ml.model.optimizer import get_optimizer

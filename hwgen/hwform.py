@@ -124,6 +124,7 @@ class HardwareForm:
     final_activation: str | None  # stripped softmax/sigmoid
     weight_precision: dict[str, dict[str, str]]  # hw layer name -> {"weight": .., "bias": ..}
     extra_config: dict[str, dict]  # hw layer name -> hls4ml config entries to set (batch norm widths)
+    merge_into_parent: dict[str, str] = field(default_factory=dict)  # quantized_bits activation -> weighted parent
 
     @property
     def refusals(self) -> list[LayerRow]:
@@ -375,7 +376,29 @@ def hardware_form(model, fold_batchnorm: bool = False) -> HardwareForm:
     hw = tf.keras.Model(inp, out, name=_safe_model_name(model.name))
     for new, weights in copies:
         new.set_weights(weights)
-    return HardwareForm(hw, rows, input_name, final_activation, weight_precision, extra_config)
+    return HardwareForm(hw, rows, input_name, final_activation, weight_precision, extra_config, _linear_quantizer_merges(hw))
+
+
+_WEIGHTED_HW = ("Dense", "QDense", "Conv1D", "Conv2D", "QConv1D", "QConv2D", "DepthwiseConv1D", "DepthwiseConv2D",
+                "QDepthwiseConv2D", "BatchNormalization", "QBatchNormalization")
+
+
+def _linear_quantizer_merges(hw) -> dict[str, str]:
+    """QActivation(quantized_bits) layers that directly follow a weighted layer in the hardware form."""
+    merges = {}
+    graph = _graph(hw)
+    consumers: dict[str, int] = {}
+    for _, inbound in graph:
+        for n in inbound:
+            consumers[n] = consumers.get(n, 0) + 1
+    for layer, inbound in graph:
+        if type(layer).__name__ != "QActivation" or type(getattr(layer, "quantizer", None)).__name__ != "quantized_bits":
+            continue
+        if len(inbound) == 1:
+            parent = hw.get_layer(inbound[0]) if inbound[0] in {l.name for l in hw.layers} else None
+            if parent is not None and type(parent).__name__ in _WEIGHTED_HW and consumers.get(parent.name) == 1:
+                merges[layer.name] = parent.name
+    return merges
 
 
 def _safe_model_name(name: str) -> str:
@@ -467,7 +490,11 @@ def _convert_layer(layer, cls, x, row, is_last, weight_precision, extra_config, 
         if act_name == "linear":
             row.rewritten = "linear activation removed"
             return x
-        new = layer.__class__.from_config(cfg)
+        if cls == "QActivation" and not hasattr(act, "get_config"):
+            # QActivation("relu") holds a plain Keras activation, which hls4ml's QKeras parser rejects.
+            new = L.Activation(act_name, name=name)
+        else:
+            new = layer.__class__.from_config(cfg)
         row.hw_layers = [name]
         return add(new, x)
     # ---- pooling ---------------------------------------------------------------------
