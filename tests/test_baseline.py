@@ -85,7 +85,11 @@ def test_record_written_and_complete(tiny_run, record):
     assert {"intra_op", "inter_op"} <= set(record["threads"]["tensorflow"])
     assert record["threads"]["numpy"]["threads_timed"] == record["settings"]["threads"]
     assert "float_twin" in record["definitions"]["float"]
-    assert set(record["definitions"]["engines"]) == {"tensorflow", "onnxruntime", "numpy"}
+    assert set(record["definitions"]["engines"]) == {"tensorflow", "onnxruntime", "numpy", "torch"}
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:  # optional engine: no rows where it is not installed
+        assert "torch" not in record["settings"]["engines"] and "torch" in record["settings"]["engines_absent"]
     assert record["settings"]["reps"] == 15 and record["settings"]["batches"] == [1, 64, 256]
     # The ONNX graphs are kept next to the record, with their digests.
     for name in ("float", "qkeras"):
@@ -347,6 +351,57 @@ def make_onnx_only_run(root: Path) -> Path:
         (run / "baseline" / "onnx" / f"{name}.onnx").write_bytes(proto.SerializeToString())
     (run / "run.json").write_text(json.dumps({"name": "onnx_only", "fingerprint": "test-onnx-only", "options": {}}))
     return run
+
+
+def _cnn_graph() -> bytes:
+    """An NHWC CNN in the node vocabulary hwgen writes, with asymmetric 'same' pads, strides, padded
+    max-pool and a quantized ReLU, made with onnx.helper (no Keras needed)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from hwgen.onnx_export import IR_VERSION, OPSET
+
+    rng = np.random.default_rng(11)
+    consts = {"k1": rng.normal(size=(4, 2, 3, 2)).astype(np.float32) / 2, "c1": rng.normal(size=4).astype(np.float32),
+              "k2": rng.normal(size=(3, 4, 2, 2)).astype(np.float32) / 2, "c2": rng.normal(size=3).astype(np.float32),
+              "w": rng.normal(size=(3 * 3 * 2, 5)).astype(np.float32), "b": rng.normal(size=5).astype(np.float32),
+              "s": np.array(8, np.float32), "lo": np.array(0, np.float32), "hi": np.array(31, np.float32),
+              "lsb": np.array(1 / 8, np.float32)}
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["t0"], perm=[0, 3, 1, 2]),
+        helper.make_node("Conv", ["t0", "k1", "c1"], ["t1"], kernel_shape=[3, 2], strides=[1, 1], pads=[1, 0, 1, 1]),
+        helper.make_node("Mul", ["t1", "s"], ["q1"]), helper.make_node("Round", ["q1"], ["q2"]),
+        helper.make_node("Clip", ["q2", "lo", "hi"], ["q3"]), helper.make_node("Mul", ["q3", "lsb"], ["t2"]),
+        helper.make_node("MaxPool", ["t2"], ["t3"], kernel_shape=[2, 2], strides=[2, 2], pads=[0, 0, 1, 1]),
+        helper.make_node("Conv", ["t3", "k2", "c2"], ["t4"], kernel_shape=[2, 2], strides=[2, 1], pads=[0, 0, 0, 0]),
+        helper.make_node("Relu", ["t4"], ["t5"]),
+        helper.make_node("Transpose", ["t5"], ["t6"], perm=[0, 2, 3, 1]),
+        helper.make_node("Flatten", ["t6"], ["t7"], axis=1),
+        helper.make_node("Gemm", ["t7", "w", "b"], ["logits"]),
+    ]
+    g = helper.make_graph(nodes, "cnn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 9, 7, 2])],
+                          [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 5])],
+                          initializer=[numpy_helper.from_array(v, k) for k, v in consts.items()])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION).SerializeToString()
+
+
+def test_engines_agree_on_a_handmade_cnn():
+    """numpy (and PyTorch, where installed) evaluate hwgen's node vocabulary as ONNX Runtime does."""
+    import onnxruntime as ort
+
+    from hwgen.baseline.numpy_engine import compile_graph
+
+    data = _cnn_graph()
+    X = (np.round(np.random.default_rng(2).uniform(-1, 1, size=(33, 9, 7, 2)) * 32) / 32).astype(np.float32)
+    ref = ort.InferenceSession(data, providers=["CPUExecutionProvider"]).run(None, {"x": X})[0]
+    assert ref.shape == (33, 5)
+    _float_rounding_close(compile_graph(data)(X), ref)
+    from hwgen.baseline import torch_engine
+
+    torch, why = torch_engine.available()
+    if torch is None:
+        pytest.skip(f"torch engine not checked: {why}")
+    run = torch_engine.compile_graph(torch, data, "cpu")
+    _float_rounding_close(torch_engine.cpu_fn(torch, run, X)(), ref)
 
 
 @pytest.mark.gpu

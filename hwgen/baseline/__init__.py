@@ -10,7 +10,9 @@ Engines (one module each, all timed by the protocol in `hwgen.baseline.common`):
 * ``tensorflow`` (`tf_engine`): the Keras models, modes predict / tf_function / xla;
 * ``onnxruntime`` (`ort_engine`): the ONNX graphs hwgen writes (`hwgen.onnx_export`), CPU
   execution provider; on a GPU, the CUDA provider (the ``gpu`` extra), used automatically;
-* ``numpy`` (`numpy_engine`): the same ONNX graphs evaluated with numpy.
+* ``numpy`` (`numpy_engine`): the same ONNX graphs evaluated with numpy;
+* ``torch`` (`torch_engine`, only where PyTorch is importable, e.g. a GPU machine's image): the
+  same ONNX graphs as PyTorch operations, on the CPU and on a CUDA GPU (eager and CUDA graphs).
 
 CPU rows of ONNX Runtime and numpy are timed with 1 thread and with all usable cores (or the
 `threads` given); TensorFlow's rows state its intra-op pool. Every row names its engine, version,
@@ -33,9 +35,9 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from hwgen.baseline import numpy_engine, ort_engine, tf_engine
+from hwgen.baseline import numpy_engine, ort_engine, tf_engine, torch_engine
 from hwgen.baseline.common import (
-    DEVICES, ENGINES, MODELS, cpu_count, cpu_model, load_average, measure, nvidia_gpu_name, row, short_error,
+    DEVICES, ENGINES, MODELS, OPTIONAL_ENGINES, cpu_count, cpu_model, load_average, measure, nvidia_gpu_name, row, short_error,
     source_label, tile, timing_plan,
 )
 from hwgen.baseline.compare import best_by_batch, best_latency, best_throughput, describe
@@ -86,6 +88,8 @@ ENGINE_DEFINITIONS = {
     "onnxruntime": "ONNX Runtime InferenceSession on hwgen's ONNX graph: graph optimization ORT_ENABLE_ALL, "
     "sequential execution, intra-op threads as the row's `threads`, inter-op 1; GPU rows use the "
     "CUDAExecutionProvider",
+    "torch": "hwgen.baseline.torch_engine: hwgen's ONNX graph as PyTorch operations (float32, TF32 off), "
+    "torch.inference_mode; CPU threads via torch.set_num_threads; GPU modes eager and cuda_graph",
     "numpy": "hwgen.baseline.numpy_engine: hwgen's ONNX graph evaluated with numpy (BLAS matmul; Conv as an "
     "im2col gather and one matmul), BLAS threads bounded to the row's `threads` with threadpoolctl",
 }
@@ -99,6 +103,9 @@ def gpu_status() -> dict[str, Any]:
                                {"available": False, "reason": ort_why}}
     tf, tf_why = tf_engine.available()
     engines["tensorflow"] = tf_engine.gpu_status() if tf else {"available": False, "reason": tf_why}
+    torch, _ = torch_engine.available()
+    if torch is not None:
+        engines["torch"] = torch_engine.gpu_status(torch)
     return _gpu_summary(engines)
 
 
@@ -191,6 +198,7 @@ def run_baselines(
     """
     run_dir = Path(run_dir)
     devices = tuple(devices) if devices is not None else DEVICES
+    explicit = engines is not None
     engines = tuple(engines) if engines is not None else ENGINES
     batches = tuple(int(b) for b in batches)
     gpu_extra = tuple(int(b) for b in gpu_extra_batches if int(b) not in batches)
@@ -233,6 +241,13 @@ def run_baselines(
         graphs = _stored_graphs(run_dir)
         graphs_from = "read from an earlier run's baseline/onnx/ (no TensorFlow here)"
     ort, ort_why = ort_engine.available()
+    torch, torch_why = torch_engine.available() if "torch" in engines else (None, "not selected")
+    absent: dict[str, str] = {}
+    if torch is None and "torch" in engines and not explicit:  # optional: no rows where it is not installed
+        engines = tuple(e for e in engines if e != "torch")
+        absent["torch"] = torch_why
+    if torch is not None:
+        torch_engine.float32_math(torch)
 
     versions: dict[str, Any] = {"python": platform.python_version(), "numpy": np.__version__}
     try:
@@ -242,6 +257,9 @@ def run_baselines(
     except Exception:  # noqa: BLE001
         versions["onnx"] = None
     versions["onnxruntime"] = ort.__version__ if ort else None
+    if torch is not None:
+        versions["torch"] = torch.__version__
+        versions["torch_cuda"] = getattr(torch.version, "cuda", None)
     if tf is not None:
         versions.update(tf_engine.framework_versions())
     blas = numpy_engine.blas_info()
@@ -326,6 +344,27 @@ def run_baselines(
                             n, w = timing_plan(b, **plan)
                             rows.append(_timed("numpy", np_version, name, "cpu", cpu_name, "numpy", b, t, src,
                                                lambda f=f, x=inputs[b]: f(x), n, w))
+        if "torch" in engines:
+            for name in MODELS:
+                g = graphs.get(name)
+                if torch is None or not isinstance(g, bytes):
+                    rows.append(row("torch", None, name, "cpu", cpu_name, None, None,
+                                    reason=torch_why if torch is None else g))
+                    continue
+                try:
+                    run = torch_engine.compile_graph(torch, g, "cpu")
+                    check("torch", name, torch_engine.cpu_fn(torch, run, X)())
+                except Exception as exc:  # noqa: BLE001
+                    rows.append(row("torch", torch.__version__, name, "cpu", cpu_name, None, None,
+                                    reason=f"torch engine failed: {short_error(exc)}"))
+                    continue
+                for t in thread_counts:
+                    src = source_label("torch", torch.__version__, "cpu", "eager", t)
+                    with torch_engine.num_threads(torch, t):
+                        for b in inputs:
+                            n, w = timing_plan(b, **plan)
+                            rows.append(_timed("torch", torch.__version__, name, "cpu", cpu_name, "eager", b, t, src,
+                                               torch_engine.cpu_fn(torch, run, inputs[b]), n, w))
         if "tensorflow" in engines:
             if tf is None:
                 for name in MODELS:
@@ -345,6 +384,8 @@ def run_baselines(
                                       else {"available": False, "reason": ort_why})
     if "tensorflow" in engines:
         gpu_engines["tensorflow"] = tf_engine.gpu_status() if tf is not None else {"available": False, "reason": tf_why}
+    if "torch" in engines:
+        gpu_engines["torch"] = torch_engine.gpu_status(torch)
     gpu = _gpu_summary(gpu_engines) if gpu_engines else {"available": False, "device_name": None,
                                                           "reason": "no GPU-capable engine selected", "engines": {}}
     gpu_name = gpu.get("device_name")
@@ -385,6 +426,31 @@ def run_baselines(
                                                 reason=short_error(exc)))
                                 continue
                             rows.append(_timed(engine, ort.__version__, name, "gpu", gpu_name, mode, b, None, src, fn, n, w))
+            elif engine == "torch":
+                for name in MODELS:
+                    g = graphs.get(name)
+                    if not isinstance(g, bytes):
+                        rows.append(row(engine, torch.__version__, name, "gpu", gpu_name, None, None, reason=g))
+                        continue
+                    try:
+                        run = torch_engine.compile_graph(torch, g, "cuda")
+                        check("torch-gpu", name, torch_engine.gpu_eager_fn(torch, run, X)())
+                    except Exception as exc:  # noqa: BLE001
+                        rows.append(row(engine, torch.__version__, name, "gpu", gpu_name, None, None,
+                                        reason=f"torch CUDA engine failed: {short_error(exc)}"))
+                        continue
+                    for mode in ("eager", "cuda_graph"):
+                        src = source_label(engine, torch.__version__, "gpu", mode, None)
+                        for b in gpu_inputs:
+                            n, w = timing_plan(b, **plan)
+                            try:
+                                fn = (torch_engine.gpu_eager_fn(torch, run, gpu_inputs[b]) if mode == "eager"
+                                      else torch_engine.gpu_graph_fn(torch, run, gpu_inputs[b]))
+                            except Exception as exc:  # noqa: BLE001
+                                rows.append(row(engine, torch.__version__, name, "gpu", gpu_name, mode, b, source=src,
+                                                reason=short_error(exc)))
+                                continue
+                            rows.append(_timed(engine, torch.__version__, name, "gpu", gpu_name, mode, b, None, src, fn, n, w))
             elif engine == "tensorflow":
                 qg, fg, fwhy = tf_engine.load_models(model_path, "/GPU:0", trust_code)
                 dev_rows, xla["gpu"] = tf_engine.time_device(
@@ -425,6 +491,7 @@ def run_baselines(
             "modes": list(modes),
             "devices": list(devices),
             "engines": list(engines),
+            "engines_absent": absent,
             "threads": list(thread_counts),
         },
         "versions": versions,
@@ -441,6 +508,7 @@ def run_baselines(
             "tensorflow": tf_engine.thread_settings() if tf is not None else None,
             "onnxruntime": {"intra_op": list(thread_counts), "inter_op": 1},
             "numpy": {**blas, "threads_timed": list(thread_counts)},
+            "torch": {"threads_timed": list(thread_counts)} if torch is not None else None,
         },
         "devices": {"cpu": {"available": True, "device_name": cpu_name, "reason": None}, "gpu": gpu},
         "exports": exports,

@@ -16,7 +16,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-ENGINES = ("tensorflow", "onnxruntime", "numpy")
+ENGINES = ("tensorflow", "onnxruntime", "numpy", "torch")
+OPTIONAL_ENGINES = ("torch",)  # timed when importable; no rows where absent unless asked for by name
 MODELS = ("float", "qkeras")
 DEVICES = ("cpu", "gpu")
 

@@ -66,7 +66,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=("all", "cpu", "gpu"), default="all",
                         help="which devices to time (default all: CPU, and a GPU when an engine can use one)")
     parser.add_argument("--engine", type=_engines, default="all",
-                        help="engines to time: all (default) or a comma-separated list of tensorflow, onnxruntime, numpy")
+                        help="engines to time: all (default; torch only where it is installed) or a comma-separated list of "
+                        "tensorflow, onnxruntime, numpy, torch")
     parser.add_argument("--threads", type=_positive, default=None,
                         help="threads for every engine (default: ONNX Runtime and numpy timed with 1 thread and with "
                         "all usable cores; TensorFlow's own default pool)")
