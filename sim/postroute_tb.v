@@ -19,6 +19,10 @@ module hwgen_post_tb;
     reg [IN_W-1:0] vectors [0:N-1];
     reg [IN_W-1:0] vin;
     wire [OUT_W-1:0] vout;
+    // The pins reach the DUT through wires: a routed ECP5 netlist's TRELLIS_IO pads are inout, and
+    // Icarus then coerces the DUT's input ports to inout, which a reg cannot drive.
+    wire clk_pin = clk;
+    wire rx_pin = rx;
     integer j, fd;
 
     @DUT@

@@ -23,6 +23,10 @@ module hwgen_uart_tb;
     reg clk = 1'b0;
     reg rx = 1'b1;
     wire tx;
+    // The pins reach the DUT through wires: a routed ECP5 netlist's TRELLIS_IO pads are inout, and
+    // Icarus then coerces the DUT's input ports to inout, which a reg cannot drive.
+    wire clk_pin = clk;
+    wire rx_pin = rx;
     reg [IN_W-1:0] vectors [0:N-1];
     reg [IN_BYTES*8-1:0] word_in;
     reg [OUT_BYTES*8-1:0] word_out;

@@ -44,8 +44,13 @@ MODEL_FIXES = (
     ("ecp5", "common_sim.vh", r"\bwire FCO = ", "assign FCO = ",
      "TRELLIS_COMB CCU2 mode declares a local `wire FCO` inside its generate block, which shadows the "
      "output port and leaves the carry out undriven; it must drive the port"),
-    ("ecp5", "common_sim.vh", r"\$error\([^;]*\);", ";",
+    ("ecp5", "common_sim.vh", r"\$error\([^;]*\);", "",
      "Icarus 11 does not support the elaboration-time $error task in a generate branch"),
+    ("ecp5", "common_sim.vh", r"(module TRELLIS_FF\(input CLK, LSR, CE, DI, M, output reg Q\);\n)",
+     '\\1\tparameter SD = "1";\n\twire muxdi = (SD == "0") ? M : DI;\n',
+     "nextpnr >= 0.5 sets TRELLIS_FF's data select SD ('0': the M input, '1': DI, as in the slice's "
+     "REGn_SD) and the model has no SD, so flip-flops fed from M stayed undefined; SD added"),
+    ("ecp5", "common_sim.vh", r"Q <= DI;", "Q <= muxdi;", "TRELLIS_FF loads the SD-selected input"),
 )
 
 
@@ -165,7 +170,7 @@ def render_testbench(top: str, netnames: dict, in_w: int, out_w: int, latency: i
         "IN_W": int(in_w),
         "OUT_W": int(out_w),
         "LATENCY": int(latency),
-        "DUT": f"{top} dut (.clk(clk), .rx(rx), .tx(tx));",
+        "DUT": f"{top} dut (.clk(clk_pin), .rx(rx_pin), .tx(tx));",
         "TAPS": taps,
         "FORCES": forces,
         "IN_FILE": in_file,

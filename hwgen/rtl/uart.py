@@ -187,7 +187,7 @@ def render_testbench(
         "N": int(n),
         "JUNK_BYTES": junk,
         "TIMEOUT_CLKS": timeout,
-        "DUT": f"{dut_top} dut (.clk(clk), .rx(rx), .tx(tx));",
+        "DUT": f"{dut_top} dut (.clk(clk_pin), .rx(rx_pin), .tx(tx));",
         "IN_FILE": in_file,
         "OUT_FILE": out_file,
         "LOG_BYTES": 1 if bytes_file else 0,
