@@ -209,7 +209,14 @@ def test_xilinx_flow_yosys_counts(tmp_path, train_dir):
     assert synth.details["cells"] and synth.details["stages"] == result.design["n_stages"]
     assert result.synth_paths[0] == run / "synth" / f"{synth.source}.json"
     assert (run / "synth" / synth.source / "yosys.log").is_file()
-    assert any("target period" in n for n in synth.notes)  # no P&R: latency_ns uses the target clock
+    # no P&R: a labelled logic-depth estimate; latency_ns uses the slower of it and the target clock
+    est = synth.details["timing_estimate"]
+    assert est["kind"] == "estimate" and est["band"] > 0 and "estimate" in est["source"]
+    assert est["logic_levels"] >= 1 and est["carry_cells"] >= 1 and est["fmax_mhz_estimate"] > 0
+    period = max(1000.0 / board.clock_mhz, est["path_ns"])
+    assert synth.fmax_mhz is None and synth.latency_ns == pytest.approx(synth.latency_cycles_max * period, abs=1e-3)
+    assert any("estimated critical path" in n for n in synth.notes)
+    assert not (run / "synth" / synth.source / "netlist.json").exists()
     _no_partials(run)
 
 

@@ -249,7 +249,7 @@ def _synthesize(
 ) -> None:
     from hwgen.rtl.nextpnr import run_nextpnr
     from hwgen.rtl.board_flow import after_route, prepare_placement
-    from hwgen.rtl.yosys import run_yosys, stage_sources, synth_family
+    from hwgen.rtl.yosys import XILINX_DELAYS, logic_depth, run_yosys, stage_sources, synth_family
     from hwgen.tools import find_tool
 
     family = synth_family(board)
@@ -278,15 +278,26 @@ def _synthesize(
             srcs = stage_sources(rtl_dir, design.pipe_files, design.mem_files, work)
             ys = run_yosys(
                 yosys, work, srcs, design.pipe_top, family,
-                timeout_s=remaining(), progress=say,
+                netlist="netlist.json" if family in XILINX_DELAYS else None, timeout_s=remaining(), progress=say,
             )  # fmt: skip
         except HwgenError as exc:
             kept = _keep_failed_log(run_dir, source, work, "yosys.log")
             raise HwgenError(f"{exc}" + (f"\n(log kept as {kept})" if kept else "")) from None
         shutil.rmtree(work / "src", ignore_errors=True)
+        timing = logic_depth(work / "netlist.json", family) if family in XILINX_DELAYS else None
+        (work / "netlist.json").unlink(missing_ok=True)
     period = 1000.0 / board.clock_mhz
     lat = design.latency_cycles
     details = {**_design_details(design), **ys["details"], "yosys_flavour": yosys.flavour}
+    latency_note = f"latency_ns = {lat} cycles x {period:g} ns target period (Yosys gives no timing; no place-and-route here)"
+    if timing is not None:  # Xilinx: labelled estimate from the mapped netlist's logic depth
+        details["timing_estimate"] = timing
+        period = max(period, timing["path_ns"])
+        latency_note = (
+            f"latency_ns = {lat} cycles x {period:g} ns: the slower of the target period and the estimated critical "
+            f"path ({timing['path_ns']:g} ns, {timing['logic_levels']} LUT levels + {timing['carry_cells']} carry cells, "
+            f"Fmax ~{timing['fmax_mhz_estimate']} MHz +-{int(timing['band'] * 100)}%; {timing['source']})"
+        )
     synth = SynthResult(
         source=source,
         kind="synthesized",
@@ -300,7 +311,7 @@ def _synthesize(
         notes=[
             f"pipelined da4ml design: {design.n_stages} stages of <= {design.levels_per_stage} adder levels, "
             f"latency {lat} cycles, II=1",
-            f"latency_ns = {lat} cycles x {period:g} ns target period (Yosys gives no timing; no place-and-route here)",
+            latency_note,
         ],
         wall_s=round(ys["wall_s"], 3),
         **_common_fields(board, design),

@@ -180,3 +180,120 @@ def run_yosys(
         "script": script,
         "netlist": (work / netlist) if netlist else None,
     }
+
+
+# --- Xilinx timing estimate from the mapped netlist's logic depth --------------------------------
+# Per-family delays (ns) of one step of a register-to-register path: a LUT with its input net, a
+# carry cell entered through S/DI, a carry cell passed through CI -> CO, a wide mux, and the
+# register's clock-to-out plus setup. Rounded from AMD's DS181 (Artix-7 -1) and DS923
+# (Zynq UltraScale+ -1) switching characteristics with a typical local net added to each LUT;
+# routing varies with placement, hence the band.
+XILINX_DELAYS = {
+    "xc7": {"lut": 0.60, "carry_entry": 0.50, "carry_step": 0.12, "mux": 0.35, "reg": 0.60},
+    "xcup": {"lut": 0.35, "carry_entry": 0.30, "carry_step": 0.05, "mux": 0.20, "reg": 0.35},
+}
+XILINX_TIMING_BAND = 0.4  # +-40%: no placement, no routing
+_SEQ_RE = re.compile(r"^(FD[A-Z]*(_1)?|SRL.*|RAM.*|RAMB.*|URAM.*|DSP48.*|IBUF.*|OBUF.*|BUFG.*)$")
+
+
+def logic_depth(netlist: Path, family: str) -> dict:
+    """Worst register-to-register (or port-to-port) path of a flattened Yosys Xilinx netlist.
+
+    Returns logic levels (LUTs and muxes), carry cells on the path, and the estimated delay
+    with XILINX_DELAYS[family]; an estimate, not a timing analysis.
+    """
+    delays = XILINX_DELAYS.get(family)
+    if delays is None:
+        raise HwgenError(f"no Xilinx delay model for family {family!r}")
+    data = json.loads(Path(netlist).read_text())
+    mods = data.get("modules") or {}
+    top = next((m for m in mods.values() if str((m.get("attributes") or {}).get("top", "0")).strip("0") != ""), None)
+    if top is None:
+        if len(mods) != 1:
+            raise HwgenError(f"{netlist}: cannot find the top module")
+        top = next(iter(mods.values()))
+    driver: dict[int, tuple[str, str]] = {}
+    cells = top.get("cells") or {}
+    for name, cell in cells.items():
+        for port, bits in (cell.get("connections") or {}).items():
+            if (cell.get("port_directions") or {}).get(port) == "output":
+                for b in bits:
+                    if isinstance(b, int):
+                        driver[b] = (name, port)
+
+    def kind(ctype: str) -> str:
+        t = ctype.lstrip("\\$")
+        if re.fullmatch(r"LUT[1-6]|INV", t):
+            return "lut"
+        if t in ("CARRY4", "CARRY8"):
+            return "carry"
+        if t.startswith("MUXF"):
+            return "mux"
+        return "seq" if _SEQ_RE.match(t) else "other"
+
+    memo: dict[str, tuple[float, int, int, str]] = {}  # cell -> (arrival ns, levels, carries, start)
+
+    def arrival_of_bit(b) -> tuple[float, int, int, str]:
+        if not isinstance(b, int) or b not in driver:
+            return (0.0, 0, 0, "port")
+        name, _port = driver[b]
+        if kind(cells[name]["type"]) in ("seq", "other"):
+            return (0.0, 0, 0, name)
+        return memo[name]
+
+    # iterative DFS in topological order over combinational cells
+    comb = [n for n, c in cells.items() if kind(c["type"]) in ("lut", "carry", "mux")]
+    state: dict[str, int] = {}
+    for root in comb:
+        if root in memo:
+            continue
+        stack = [root]
+        while stack:
+            name = stack[-1]
+            cell = cells[name]
+            if state.get(name) is None:
+                state[name] = 1
+                for port, bits in (cell.get("connections") or {}).items():
+                    if (cell.get("port_directions") or {}).get(port) != "input":
+                        continue
+                    for b in bits:
+                        if isinstance(b, int) and b in driver:
+                            dn = driver[b][0]
+                            if kind(cells[dn]["type"]) in ("lut", "carry", "mux") and dn not in memo and state.get(dn) is None:
+                                stack.append(dn)
+                continue
+            stack.pop()
+            if name in memo:
+                continue
+            k = kind(cell["type"])
+            best = (0.0, 0, 0, "port")
+            for port, bits in (cell.get("connections") or {}).items():
+                if (cell.get("port_directions") or {}).get(port) != "input":
+                    continue
+                for b in bits:
+                    src = driver.get(b) if isinstance(b, int) else None
+                    if src is not None and kind(cells[src[0]]["type"]) in ("lut", "carry", "mux") and src[0] not in memo:
+                        continue  # combinational loop guard
+                    t, lv, cy, start = arrival_of_bit(b)
+                    if k == "carry":
+                        t += delays["carry_step"] if port in ("CI", "CIN", "CI_TOP") else delays["carry_entry"]
+                        cy += 1
+                    else:
+                        t += delays[k]
+                        lv += 1
+                    if t > best[0]:
+                        best = (t, lv, cy, start)
+            memo[name] = best
+    worst = max(memo.values(), default=(0.0, 0, 0, "port"), key=lambda v: v[0])
+    path_ns = worst[0] + delays["reg"]
+    return {
+        "logic_levels": int(worst[1]),
+        "carry_cells": int(worst[2]),
+        "path_ns": round(path_ns, 3),
+        "fmax_mhz_estimate": round(1000.0 / path_ns, 1) if path_ns > 0 else None,
+        "band": XILINX_TIMING_BAND,
+        "delays_ns": dict(delays),
+        "kind": "estimate",
+        "source": f"hwgen logic-depth estimate on the Yosys-mapped netlist ({family}; DS181/DS923-derived delays, "
+                  f"+-{int(XILINX_TIMING_BAND * 100)}%, no place-and-route)",
+    }
