@@ -113,7 +113,7 @@ def build_config(model, opts: HlsOptions, input_type: str, form=None) -> dict:
 
 
 def exact_average_pooling(hls_model, cfg: dict) -> bool:
-    """Give average-pooling layers exact types; returns True if the config changed.
+    """Give average-pooling layers and float ReLUs exact types; returns True if the config changed.
 
     hls4ml sums n = 2**k inputs in `accum_t` and divides by n, then casts to the result type,
     which 'auto' makes equal to the input type: the k fraction bits the division adds are lost.
@@ -125,6 +125,16 @@ def exact_average_pooling(hls_model, cfg: dict) -> bool:
 
     changed = False
     for layer in hls_model.get_layers():
+        if layer.class_name == "Activation" and layer.get_attr("activation") == "relu" and layer.get_attr("quantizer") is None:
+            # A float ReLU keeps its input's grid; 'auto' here would be the lossy model default.
+            p = layer.get_input_variable().type.precision
+            prec = cfg["LayerName"].setdefault(layer.name, {}).setdefault("Precision", {})
+            if isinstance(p, FixedPrecisionType) and prec.get("result") in (None, "auto"):
+                exact = f"{'' if p.signed else 'u'}fixed<{p.width},{p.integer}>"
+                if prec.get("result") != exact:
+                    prec["result"] = exact
+                    changed = True
+            continue
         if "Pooling" not in layer.class_name or str(layer.get_attr("pool_op", "")).lower() != "average":
             continue
         p = layer.get_input_variable().type.precision

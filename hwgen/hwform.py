@@ -183,7 +183,10 @@ def _is_plain_bits(q) -> bool:
     if q is None or type(q).__name__ != "quantized_bits":
         return False
     alpha = getattr(q, "alpha", None)
-    return (alpha is None or (not isinstance(alpha, str) and float(alpha) == 1.0)) and not getattr(q, "use_stochastic_rounding", False)
+    # keep_negative=False is left to the exact-grid path: hls4ml's own unsigned handling was measured
+    # to disagree with QKeras (75% bit-exact on a generated case).
+    return ((alpha is None or (not isinstance(alpha, str) and float(alpha) == 1.0))
+            and not getattr(q, "use_stochastic_rounding", False) and bool(getattr(q, "keep_negative", True)))
 
 
 def _weight_problem(q, values: np.ndarray, what: str) -> tuple[str | None, Grid | None]:
