@@ -79,7 +79,7 @@ def test_xilinx_capacities_are_consistent():
     ],
 )
 def test_capacities_match_vendor_tool_reports(board, report, expected):
-    from hwgen.vendor.reports import parse_report
+    from hwgen.synth.vendor_tools.reports import parse_report
 
     cap = load_board(board).capacity
     assert {k: cap[k] for k in expected} == expected

@@ -229,7 +229,7 @@ def test_calibration_points_come_from_the_fixtures():
 
     from hwgen.estimate.baselines import read_baseline
     from hwgen.estimate.calibration import CALIBRATION_FILE
-    from hwgen.vendor.reports import parse_report
+    from hwgen.synth.vendor_tools.reports import parse_report
 
     data = yaml.safe_load(CALIBRATION_FILE.read_text())
     source = json.loads((REPO / "tests/fixtures/calibration/hls4ml_baselines/SOURCE.json").read_text())

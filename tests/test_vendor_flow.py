@@ -1,15 +1,17 @@
-"""The vendor HLS flow (hwgen.vendor.flow) without the vendor tools.
+"""The vendor HLS flow (hwgen.synth.vendor_tools.flow) without the vendor tools.
 
 Vitis/Vivado HLS cannot be installed here, so these tests check the orchestration honestly:
 the missing-tool path runs for real, and a tiny fake `vitis_hls` script on PATH stands in for
 the tool. The fake checks nothing about HLS; it records how it was called and copies one of the
 genuine fixture reports to where the real tool writes its report. What is under test is the
-argv (no shell), the working directory, the logs, the time limit, the error handling and the
-reading of what the tool leaves - not the report parser (tests/test_vendor_reports.py does that).
+argv (no shell), the working directory (a copy of the HLS project, which itself stays as
+converted), the logs, the time limit, the error handling and the reading of what the tool
+leaves - not the report parser (tests/test_vendor_reports.py does that).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shlex
@@ -20,10 +22,11 @@ import pytest
 
 from hwgen import tools
 from hwgen.boards import load_board
+from hwgen.convert import project_digest
 from hwgen.errors import HwgenError, ToolMissing
 from hwgen.results import read_synth_results
-from hwgen.vendor import flow
-from hwgen.vendor.flow import build_options, run_vendor_synth, vendor_tool
+from hwgen.synth.vendor_tools import flow
+from hwgen.synth.vendor_tools.flow import build_options, run_vendor_synth, vendor_tool
 
 FIX = Path(__file__).parent / "fixtures" / "vendor-reports"
 C4 = FIX / "case4_Lrozzy_hls4ml-tutorial"
@@ -103,7 +106,8 @@ def test_fake_tool_run_is_orchestrated_and_parsed(tmp_path, clean_path):
     # argv: three separate arguments, the option string kept whole (no shell word splitting)
     assert calls.read_text().splitlines() == [
         "-f", "build_prj.tcl", "reset=1 csim=0 synth=1 cosim=0 validation=0 export=0 vsynth=0 fifo_opt=0"]
-    assert Path((tmp_path / "cwd.txt").read_text().strip()).resolve() == (run / "hls").resolve()
+    work = (run / "synth" / "vendor" / "project").resolve()  # the tool builds in a copy of hls/
+    assert Path((tmp_path / "cwd.txt").read_text().strip()).resolve() == work
     log = run / "synth" / "vendor" / "vitis_hls.log"
     text = log.read_text()
     assert text.startswith("$ ") and "build_prj.tcl" in text.splitlines()[0]
@@ -121,20 +125,74 @@ def test_fake_tool_run_is_orchestrated_and_parsed(tmp_path, clean_path):
 
 
 def test_vitis_style_project_gets_build_opt_and_vivado_synth(tmp_path, clean_path):
-    """hls4ml's Vitis template reads build_opt.tcl, not argv: it is rewritten with the same
-    options. With vivado_synth=True the fake also leaves a genuine vivado_synth.rpt."""
+    """hls4ml's Vitis template reads build_opt.tcl, not argv: the working copy's is rewritten
+    with the same options (the project's own is left as converted). With vivado_synth=True the
+    fake also leaves a genuine vivado_synth.rpt."""
     body = COPY_REPORT + f"cp {shlex.quote(str(C10 / 'vivado_synth.rpt'))} vivado_synth.rpt\n"
     calls = _fake_tool(clean_path, tmp_path, body)
     run = _run_dir(tmp_path, vitis_style=True)
     results = run_vendor_synth(run, "alveo-u250", vivado_synth=True, timeout_s=60)
     assert calls.read_text().splitlines()[-1].split() == [
         "reset=1", "csim=0", "synth=1", "cosim=0", "validation=0", "export=0", "vsynth=1", "fifo_opt=0"]
-    opt = (run / "hls" / "build_opt.tcl").read_text()
+    opt = (run / "synth" / "vendor" / "project" / "build_opt.tcl").read_text()
     assert "csim       0" in opt and "vsynth     1" in opt and "synth      1" in opt
     assert [r.source for r in results] == ["vendor:vitis_hls-2024.1", "vendor:vivado-2024.1"]
     assert results[1].kind == "synthesized"
     assert results[1].resources == {"lut": 8565, "ff": 4864, "dsp": 467, "uram": 0, "bram_18k": 24}
     assert sorted(s.source for s in read_synth_results(run)) == ["vendor:vitis_hls-2024.1", "vendor:vivado-2024.1"]
+
+
+def _file_hashes(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_hls_project_is_untouched_and_everything_lands_under_run_dir(tmp_path, clean_path):
+    """convert.json:project_sha256 describes RUN/hls/ as converted, so a vendor run must not change
+    a byte there (the Vitis build_opt.tcl included, and no <project>_prj/ or tool log appears in
+    it); what the run writes - hwgen's log, the tool's own log, its work folder - lies under
+    RUN/synth/. The fake behaves like the tool: it builds in its working folder and logs there."""
+    body = COPY_REPORT + "echo 'INFO: [HLS 200-10] own log' > vitis_hls.log\n"
+    _fake_tool(clean_path, tmp_path, body)
+    run = _run_dir(tmp_path, vitis_style=True)
+    (run / "hls" / "firmware").mkdir()
+    (run / "hls" / "firmware" / "myproject.cpp").write_text("// generated by hls4ml\n")
+    (run / "convert.json").write_text(json.dumps({"project_sha256": project_digest(run / "hls")}))
+    hls_before = _file_hashes(run / "hls")
+    run_before = set(_file_hashes(run))
+    outside_before = sorted(p.name for p in tmp_path.iterdir())
+
+    results = run_vendor_synth(run, "alveo-u250", timeout_s=60)
+
+    assert _file_hashes(run / "hls") == hls_before
+    assert project_digest(run / "hls") == json.loads((run / "convert.json").read_text())["project_sha256"]
+    new_files = set(_file_hashes(run)) - run_before
+    assert new_files and all(f.startswith("synth/") for f in new_files), sorted(new_files)
+    assert "synth/vendor/project/firmware/myproject.cpp" in new_files  # the tool built a copy
+    assert "synth/vendor/project/myproject_prj/solution1/syn/report/myproject_csynth.xml" in new_files
+    # nothing written next to the run dir but the fake's own records of its call
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*outside_before, "calls.txt", "cwd.txt"])
+    r = results[0]
+    assert r.logs == ["synth/vendor/vitis_hls.log", "synth/vendor/project/vitis_hls.log"]
+    assert all((run / log).is_file() for log in r.logs)
+    assert "own log" in (run / r.logs[1]).read_text()
+    assert r.details["report_path"] == "synth/vendor/project/myproject_prj/solution1/syn/report/myproject_csynth.xml"
+
+
+def test_leftovers_of_an_earlier_run_in_hls_are_not_copied(tmp_path, clean_path):
+    """A project that an older hwgen (which built in RUN/hls/) left a solution folder and logs in:
+    the working copy starts without them, and RUN/hls/ keeps them as they were."""
+    _fake_tool(clean_path, tmp_path, COPY_REPORT)
+    run = _run_dir(tmp_path)
+    (run / "hls" / "myproject_prj" / "solution1").mkdir(parents=True)
+    (run / "hls" / "myproject_prj" / "solution1" / "old.txt").write_text("old")
+    (run / "hls" / "vitis_hls.log").write_text("old log")
+    before = _file_hashes(run / "hls")
+    results = run_vendor_synth(run, "alveo-u250", timeout_s=60)
+    work = run / "synth" / "vendor" / "project"
+    assert not (work / "myproject_prj" / "solution1" / "old.txt").exists() and not (work / "vitis_hls.log").exists()
+    assert results[0].logs == ["synth/vendor/vitis_hls.log"]
+    assert _file_hashes(run / "hls") == before
 
 
 def test_tool_failure_reports_exit_code_and_log(tmp_path, clean_path):

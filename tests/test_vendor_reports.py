@@ -15,7 +15,7 @@ import pytest
 from hwgen.boards import load_board
 from hwgen.cli import main as cli_main
 from hwgen.errors import HwgenError
-from hwgen.vendor.reports import find_reports, parse_report
+from hwgen.synth.vendor_tools.reports import find_reports, parse_report
 
 FIX = Path(__file__).parent / "fixtures" / "vendor-reports"
 C4 = FIX / "case4_Lrozzy_hls4ml-tutorial"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from hwgen.vendor.reports import parse_report
+from hwgen.synth.vendor_tools.reports import parse_report
 
 _SCALARS = (
     "path", "format", "tool", "tool_version", "part", "top", "design_state",

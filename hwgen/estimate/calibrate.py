@@ -4,7 +4,7 @@ figures and the raw structural estimate of each point for this model version.
     python -m hwgen.estimate.calibrate            # rewrite calibration.yaml
     python -m hwgen.estimate.calibrate --check    # verify the stored file is up to date
 
-Measured figures of fixture points are read with `hwgen.vendor.reports.parse_report` from the
+Measured figures of fixture points are read with `hwgen.synth.vendor_tools.reports.parse_report` from the
 copies in tests/fixtures/vendor-reports/ (never typed in); the published table (Fahim et al.
 2021) is quoted with its citation. The structure of each point is an hls4ml 1.3 project written
 here: exactly reconstructed where the fixture has the config and the weights (case8), rebuilt
@@ -112,7 +112,7 @@ def _sha256(path: Path) -> str:
 
 
 def _measured_from_report(rel: str) -> tuple[dict, dict]:
-    from hwgen.vendor.reports import parse_report
+    from hwgen.synth.vendor_tools.reports import parse_report
 
     path = REPO_ROOT / rel
     rep = parse_report(path)
@@ -124,7 +124,7 @@ def _measured_from_report(rel: str) -> tuple[dict, dict]:
         "kind": "vendor_report", "fixture": rel, "fixture_sha256": _sha256(path),
         "repo": source.get("repo"), "commit": source.get("resolved_commit"),
         "tool": f"{rep.tool}-{rep.tool_version}", "part": rep.part, "top": rep.top,
-        "clock_target_ns": rep.clock_target_ns, "parsed_with": "hwgen.vendor.reports.parse_report",
+        "clock_target_ns": rep.clock_target_ns, "parsed_with": "hwgen.synth.vendor_tools.reports.parse_report",
     }
     return measured, prov
 
@@ -485,7 +485,7 @@ HEADER = """\
 # change calibrate.py and regenerate). Per tool family, each target in fitted_targets gets one factor
 # exp(mean(log(measured/raw))) over the points whose `use` lists it; `raw` is this model version's
 # structural estimate of the point's (reconstructed) hls4ml project; `measured` comes from the
-# fixture report through hwgen.vendor.reports.parse_report, or from the cited published table.
+# fixture report through hwgen.synth.vendor_tools.reports.parse_report, or from the cited published table.
 """
 
 
