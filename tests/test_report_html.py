@@ -80,7 +80,7 @@ def pieces(tmp_path_factory):
 
 
 def _report(record, layers, board, synth, run_name="tinyrep") -> dict:
-    from hwgen.report_html import comparison_rows
+    from hwgen.report.metrics import comparison_rows
 
     acc = record["agreement"]
     return {
@@ -101,7 +101,7 @@ def _report(record, layers, board, synth, run_name="tinyrep") -> dict:
 
 
 def test_comparison_rows_arithmetic(pieces):
-    from hwgen.report_html import comparison_rows
+    from hwgen.report.metrics import comparison_rows
 
     _, record, _, board, synth = pieces
     rows = comparison_rows(synth, record["baselines"])
@@ -123,7 +123,7 @@ def test_comparison_rows_arithmetic(pieces):
 
 
 def test_fpga_figures_from_cycles():
-    from hwgen.report_html import fpga_figures
+    from hwgen.report.metrics import fpga_figures
 
     fig = fpga_figures({"latency_cycles_max": 10, "clock_mhz": 200.0, "fmax_mhz": 250.0, "ii_min": 1})
     assert fig["clock_mhz"] == 250.0 and fig["latency_ns"] == pytest.approx(40.0)
@@ -132,7 +132,7 @@ def test_fpga_figures_from_cycles():
 
 
 def test_full_report_html(pieces):
-    from hwgen.report_html import write_html
+    from hwgen.report.html import write_html
 
     run, record, layers, board, synth = pieces
     report = _report(record, layers, board, synth)
@@ -165,7 +165,7 @@ def test_full_report_html(pieces):
 
 
 def test_missing_sections_say_not_run(pieces, tmp_path):
-    from hwgen.report_html import write_html
+    from hwgen.report.html import write_html
 
     _, record, layers, board, synth = pieces
     (tmp_path / "plots").mkdir()
@@ -182,7 +182,7 @@ def test_missing_sections_say_not_run(pieces, tmp_path):
 
 
 def test_labels_are_escaped(pieces, tmp_path):
-    from hwgen.report_html import write_html
+    from hwgen.report.html import write_html
 
     _, record, layers, board, synth = pieces
     evil = dict(synth[0], source="<script>alert(1)</script>")

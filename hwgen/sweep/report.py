@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-import math
-import os
 from pathlib import Path
-from typing import Any
 
 from hwgen.errors import HwgenError
-from hwgen.results import read_json, write_json
-from hwgen.sweep.tasks import SCHEMA_POINT, now_iso, read_record, synth_metrics
+from hwgen.report.metrics import SYNTH_METRIC_KEYS, fidelity_rank, fmt, num, synth_metrics
+from hwgen.results import read_json, write_atomic, write_json
+from hwgen.sweep.tasks import SCHEMA_POINT, now_iso, read_record
 
 SCHEMA_SWEEP = "hwgen-sweep/1"
 PARAM_COLUMNS = ("weight_bits", "activation_bits", "sparsity_target", "seed", "epochs", "reuse_factor", "strategy",
@@ -45,19 +43,6 @@ _MARKS = {"lut": "L", "dsp": "D", "latency": "T", "bops": "B"}
 # rows
 
 
-def _num(v: Any) -> float | None:
-    try:
-        out = float(v)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
-
-
-_SYNTH_KEYS = ("synth_source", "synth_kind", "lut", "ff", "dsp", "bram_18k", "lut_pct", "dsp_pct", "fits",
-               "latency_cycles", "latency_ns", "ii", "fmax_mhz", "clock_mhz")
-_KIND_RANK = {"parsed": 3, "placed": 2, "synthesized": 1, "estimate": 0}
-
-
 def cost_source(records: list[dict]) -> str | None:
     """The synthesis source whose figures the rows and fronts use: the one that covers the most
     finished points (then the most faithful kind), so one front never mixes sources."""
@@ -69,7 +54,7 @@ def cost_source(records: list[dict]) -> str | None:
         for s in rec.get("synth") or []:
             if s.get("resources"):
                 cover[s["source"]] = cover.get(s["source"], 0) + 1
-                rank[s["source"]] = _KIND_RANK.get(s.get("kind"), -1)
+                rank[s["source"]] = fidelity_rank(s.get("kind"))
     if not cover:
         return None
     return max(cover, key=lambda k: (cover[k], rank[k], k))
@@ -78,7 +63,7 @@ def cost_source(records: list[dict]) -> str | None:
 def row_from_record(rec: dict, label: str | None = None, accuracy: str = "csim", source: str | None = None) -> dict:
     m = dict(rec.get("metrics") or {})
     if source is not None:  # the figures of the sweep's cost source (none if this point lacks it)
-        for key in _SYNTH_KEYS:
+        for key in SYNTH_METRIC_KEYS:
             m.pop(key, None)
         for s in rec.get("synth") or []:
             if s.get("source") == source:
@@ -86,7 +71,7 @@ def row_from_record(rec: dict, label: str | None = None, accuracy: str = "csim",
                 break
     p = rec.get("params") or {}
     stages = rec.get("stages") or {}
-    synth_s = [v for k, v in stages.items() if k not in ("train", "convert", "csim", "report") and _num(v) is not None]
+    synth_s = [v for k, v in stages.items() if k not in ("train", "convert", "csim", "report") and num(v) is not None]
     acc = m.get("accuracy_csim") if accuracy == "csim" else m.get("accuracy_qkeras")
     if acc is None:
         acc = m.get("accuracy_qkeras")
@@ -139,17 +124,17 @@ def dominates(a: tuple[float, float], b: tuple[float, float]) -> bool:
 def pareto_front(rows: list[dict], cost: str, accuracy: str = "accuracy") -> list[int]:
     """Indices of the non-dominated rows (accuracy maximized, `cost` minimized) among the rows
     with status ok that have both figures; sorted by cost."""
-    cand = [(i, (_num(r.get(accuracy)), _num(r.get(cost)))) for i, r in enumerate(rows) if r.get("status") == "ok"]
+    cand = [(i, (num(r.get(accuracy)), num(r.get(cost)))) for i, r in enumerate(rows) if r.get("status") == "ok"]
     cand = [(i, v) for i, v in cand if v[0] is not None and v[1] is not None]
     front = [i for i, v in cand if not any(dominates(w, v) for j, w in cand if j != i)]
-    return sorted(front, key=lambda i: (_num(rows[i][cost]), -_num(rows[i][accuracy])))
+    return sorted(front, key=lambda i: (num(rows[i][cost]), -num(rows[i][accuracy])))
 
 
 def compute_fronts(rows: list[dict]) -> dict:
     fronts: dict[str, dict] = {}
     for name, (col, axis_label) in FRONTS.items():
         idx = pareto_front(rows, col)
-        n_cand = sum(1 for r in rows if r.get("status") == "ok" and _num(r.get("accuracy")) is not None and _num(r.get(col)) is not None)
+        n_cand = sum(1 for r in rows if r.get("status") == "ok" and num(r.get("accuracy")) is not None and num(r.get(col)) is not None)
         for r in rows:
             r[f"pareto_{name}"] = False
         for i in idx:
@@ -171,7 +156,7 @@ def compute_fronts(rows: list[dict]) -> dict:
 def plot_front(rows: list[dict], name: str, front: dict, path: Path, title: str, acc_label: str,
                source: str | None = None) -> Path | None:
     col, axis_label = FRONTS[name]
-    pts = [(r, _num(r.get(col)), _num(r.get("accuracy"))) for r in rows if r.get("status") == "ok"]
+    pts = [(r, num(r.get(col)), num(r.get("accuracy"))) for r in rows if r.get("status") == "ok"]
     pts = [(r, x, y) for r, x, y in pts if x is not None and y is not None]
     if not pts:
         return None
@@ -202,12 +187,10 @@ def plot_front(rows: list[dict], name: str, front: dict, path: Path, title: str,
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
     plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, buf.getvalue())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,24 +204,6 @@ def _csv_text(rows: list[dict]) -> str:
     for r in rows:
         w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in COLUMNS})
     return buf.getvalue()
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def _fmt(v: Any, digits: int = 4) -> str:
-    if v is None or v == "":
-        return "–"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.{digits}g}" if abs(v) < 1000 else f"{v:,.0f}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    return str(v)
 
 
 def sweep_running(sweep_dir: Path) -> bool:
@@ -269,7 +234,7 @@ def _markdown(state: dict, rows: list[dict], fronts: dict, plots: dict[str, str]
     if last:
         lines.append(
             f"Last run: {last.get('computed', 0)} computed, {last.get('skipped', 0)} already done, {last.get('failed', 0)} failed, "
-            f"{last.get('models_trained', 0)} models trained ({last.get('models_reused', 0)} reused), {_fmt(last.get('wall_s'))} s "
+            f"{last.get('models_trained', 0)} models trained ({last.get('models_reused', 0)} reused), {fmt(last.get('wall_s'))} s "
             f"with {last.get('executor')}."
         )
     lines += ["", "## Pareto fronts", ""]
@@ -277,7 +242,7 @@ def _markdown(state: dict, rows: list[dict], fronts: dict, plots: dict[str, str]
         if f.get("missing"):
             lines.append(f"- accuracy vs {f['axis']}: {f['missing']}")
             continue
-        pts = ", ".join(f"{p['label']} ({_fmt(p['accuracy'])}, {_fmt(p[f['cost']])})" for p in f["points"])
+        pts = ", ".join(f"{p['label']} ({fmt(p['accuracy'])}, {fmt(p[f['cost']])})" for p in f["points"])
         lines.append(f"- accuracy vs {f['axis']} ({len(f['points'])} of {f['n_candidates']}): {pts}")
         if name in plots:
             lines.append(f"\n  ![accuracy vs {f['axis']}]({plots[name]})\n")
@@ -287,11 +252,11 @@ def _markdown(state: dict, rows: list[dict], fronts: dict, plots: dict[str, str]
     for r in rows:
         marks = "".join(m for k, m in _MARKS.items() if r.get(f"pareto_{k}"))
         lines.append(
-            f"| {r['label']} | {r['status']} | {_fmt(r['weight_bits'])}/{_fmt(r['activation_bits'])} | {_fmt(r['sparsity'])} "
-            f"(target {_fmt(r['sparsity_target'])}) | {_fmt(r['reuse_factor'])} | {_fmt(r['strategy'])} | {_fmt(r['io_type'])} | "
-            f"{_fmt(r['board'])} | {_fmt(r['accuracy'])} | {_fmt(r['bit_exact'])} | {_fmt(r['lut'])} | {_fmt(r['ff'])} | "
-            f"{_fmt(r['dsp'])} | {_fmt(r['bram_18k'])} | {_fmt(r['latency_cycles'])} / {_fmt(r['latency_ns'])} | {_fmt(r['ii'])} | "
-            f"{_fmt(r['bops'])} | {marks or ''} |"
+            f"| {r['label']} | {r['status']} | {fmt(r['weight_bits'])}/{fmt(r['activation_bits'])} | {fmt(r['sparsity'])} "
+            f"(target {fmt(r['sparsity_target'])}) | {fmt(r['reuse_factor'])} | {fmt(r['strategy'])} | {fmt(r['io_type'])} | "
+            f"{fmt(r['board'])} | {fmt(r['accuracy'])} | {fmt(r['bit_exact'])} | {fmt(r['lut'])} | {fmt(r['ff'])} | "
+            f"{fmt(r['dsp'])} | {fmt(r['bram_18k'])} | {fmt(r['latency_cycles'])} / {fmt(r['latency_ns'])} | {fmt(r['ii'])} | "
+            f"{fmt(r['bops'])} | {marks or ''} |"
         )
     failed = [r for r in rows if r["status"] == "failed"]
     if failed:
@@ -358,7 +323,7 @@ def write_sweep_report(path: str | Path, last_run: dict | None = None, state_nam
               "cost_source": source,
               "objectives": "maximize accuracy, minimize cost", "fronts": fronts, "plots": plots, "updated": now_iso()}
     write_json(sweep_dir / "pareto.json", pareto)
-    _write_text(sweep_dir / "sweep.csv", _csv_text(rows))
+    write_atomic(sweep_dir / "sweep.csv", _csv_text(rows).encode("utf-8"))
     state.update({
         "schema": SCHEMA_SWEEP, "name": name, "accuracy": accuracy, "accuracy_label": acc_label, "updated": now_iso(),
         "cost_source": source,
@@ -379,5 +344,5 @@ def write_sweep_report(path: str | Path, last_run: dict | None = None, state_nam
         state["computed_total"] = sum(r.get("computed", 0) for r in state["runs"])
     write_json(sj, state)
     md = sweep_dir / "sweep.md"
-    _write_text(md, _markdown(state, rows, fronts, plots))
+    write_atomic(md, _markdown(state, rows, fronts, plots).encode("utf-8"))
     return md

@@ -1,21 +1,21 @@
 """Report plots as PNG files (matplotlib, Agg backend: no display needed).
 
-Each function takes plain report.json pieces, writes one PNG and returns its path, or returns
-None when there is nothing to draw (the HTML then says 'not run' instead of showing an empty
-figure). Every series is labelled with the source it came from.
+Each function takes report pieces (SynthResults or their dicts, baseline rows, layer rows),
+writes one PNG atomically and returns its path, or returns None when there is nothing to draw
+(the HTML then says 'not run' instead of showing an empty figure). Every series is labelled with
+the source it came from. Figures are derived by hwgen.report.metrics only.
 """
 
 from __future__ import annotations
 
-import math
+import io
 from pathlib import Path
-from typing import Any
 
-# Display names of the resource keys (hwgen.results.RESOURCE_KEYS), in the order they are drawn.
-RESOURCE_LABELS = {
-    "lut": "LUT", "lut4": "LUT4", "alut": "ALUT", "ff": "FF", "carry": "CARRY", "dsp": "DSP", "mult18": "MULT18",
-    "bram_18k": "BRAM18K", "ebr": "EBR", "uram": "URAM", "ram": "RAM", "mlab": "MLAB",
-}
+from hwgen.report.metrics import RESOURCE_LABELS, board_dict, fpga_figures, synth_dict, utilization_pct
+from hwgen.report.metrics import num as _num
+from hwgen.report.model import as_report
+from hwgen.results import write_atomic
+
 DPI = 110
 _COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 _KIND_COLORS = {"fpga": "#2ca02c", "cpu": "#1f77b4", "gpu": "#d62728"}
@@ -31,19 +31,10 @@ def _plt():
 
 
 def _save(fig, path: Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
     _plt().close(fig)
-    return path
-
-
-def _num(value: Any) -> float | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
+    return write_atomic(Path(path), buf.getvalue())
 
 
 def _si(value: float) -> str:
@@ -60,23 +51,10 @@ def _pct(value: float) -> str:
     return f"{value:.1f}%" if value >= 1 else f"{value:.2g}%"
 
 
-def utilization_pct(synth: dict, capacity: dict | None) -> dict[str, float]:
-    """A SynthResult dict's utilization in % of the board: its own figures, else resources / capacity."""
-    util = {k: _num(v) for k, v in (synth.get("utilization_pct") or {}).items()}
-    util = {k: v for k, v in util.items() if v is not None}
-    if util or not capacity:
-        return util
-    out = {}
-    for key, used in (synth.get("resources") or {}).items():
-        cap, used = _num(capacity.get(key)), _num(used)
-        if cap and used is not None:
-            out[key] = 100.0 * used / cap
-    return out
-
-
-def plot_utilization(synth: list[dict], board: dict | None, path: Path) -> Path | None:
+def plot_utilization(synth: list, board: dict | None, path: Path) -> Path | None:
     """Resource use of each synthesis source in % of the board's capacity (log axis, 100 % marked)."""
     capacity = (board or {}).get("capacity") or {}
+    synth = [synth_dict(s) for s in synth or []]
     per_source = [(s.get("source", "?"), s, utilization_pct(s, capacity)) for s in synth]
     per_source = [p for p in per_source if p[2]]
     if not per_source:
@@ -120,12 +98,10 @@ def _sw_rows(baselines: list[dict]) -> list[dict]:
     return [b for b in baselines or [] if b.get("available") and _num(b.get("latency_us_median"))]
 
 
-def _fpga_points(synth: list[dict]) -> list[tuple[str, float | None, float | None]]:
+def _fpga_points(synth: list) -> list[tuple[str, float | None, float | None]]:
     """(source, latency in us, throughput in samples/s) of each synthesis source with a latency."""
-    from hwgen.report_html import fpga_figures
-
     out = []
-    for s in synth or []:
+    for s in map(synth_dict, synth or []):
         fig = fpga_figures(s)
         if fig["latency_ns"] is not None or fig["throughput_sps"] is not None:
             lat = fig["latency_ns"] / 1000.0 if fig["latency_ns"] is not None else None
@@ -133,7 +109,7 @@ def _fpga_points(synth: list[dict]) -> list[tuple[str, float | None, float | Non
     return out
 
 
-def plot_latency(synth: list[dict], baselines: list[dict], path: Path) -> Path | None:
+def plot_latency(synth: list, baselines: list[dict], path: Path) -> Path | None:
     """FPGA latency vs each software engine's best batch-1 latency, and throughputs, on log axes.
 
     One software bar per (engine, network, device): its lowest batch-1 median over modes and
@@ -223,15 +199,14 @@ def plot_layers(layers: list[dict], path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def make_plots(report: dict, out_dir: Path) -> dict[str, Path]:
-    """All report plots that have data, as {name: png path} under out_dir."""
+def make_plots(report, out_dir: Path) -> dict[str, Path]:
+    """All report plots that have data, as {name: png path} under out_dir (a Report or its dict)."""
+    r = as_report(report)
     out_dir = Path(out_dir)
-    board = (report.get("run") or {}).get("board")
-    board = board_dict(board)
     made: dict[str, Path | None] = {
-        "utilization": plot_utilization(report.get("synth") or [], board, out_dir / "utilization.png"),
-        "latency": plot_latency(report.get("synth") or [], report.get("baselines") or [], out_dir / "latency.png"),
-        "layers": plot_layers((report.get("model") or {}).get("layers") or [], out_dir / "layers.png"),
+        "utilization": plot_utilization(r.synth, r.board, out_dir / "utilization.png"),
+        "latency": plot_latency(r.synth, r.baselines, out_dir / "latency.png"),
+        "layers": plot_layers(r.model.get("layers") or [], out_dir / "layers.png"),
     }
     for name, made_path in made.items():  # a plot from an earlier report that has no data now is stale
         stale = out_dir / f"{name}.png"
@@ -240,15 +215,5 @@ def make_plots(report: dict, out_dir: Path) -> dict[str, Path]:
     return {k: v for k, v in made.items() if v is not None}
 
 
-def board_dict(board: Any) -> dict | None:
-    """The report's board entry as a dict (a bare registry name is looked up for its capacity)."""
-    if isinstance(board, dict):
-        return board
-    if isinstance(board, str) and board:
-        try:
-            from hwgen.boards import load_board
-
-            return load_board(board).to_dict()
-        except Exception:  # noqa: BLE001 - an unknown board only loses the capacity
-            return {"name": board}
-    return None
+__all__ = ["RESOURCE_LABELS", "board_dict", "make_plots", "plot_latency", "plot_layers", "plot_utilization",
+           "utilization_pct"]
