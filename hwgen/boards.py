@@ -31,7 +31,7 @@ class Board:
     yosys_family: str = ""  # synth_xilinx -family value, or 'ecp5' / 'ice40'
     nextpnr: dict = field(default_factory=dict)  # e.g. {'arch': 'ecp5', 'device': '85k', 'package': 'CABGA381'}
     source: str = ""  # where the capacities come from (data sheet)
-    pins: dict = field(default_factory=dict)  # board pins for the UART wrapper: clk/rx/tx sites (hwgen.rtl.constraints)
+    pins: dict = field(default_factory=dict)  # board pins for the UART wrapper: clk/rx/tx sites (hwgen.synth.open.constraints)
 
     @property
     def clock_period_ns(self) -> float:

@@ -642,7 +642,7 @@ def _weighted(layer, cls, cfg, x, row, weight_precision, add, tf, L):
 
 
 def rtl_check(rows: list[LayerRow]) -> None:
-    """Mark rows the open RTL path (hwgen.rtl.trace) cannot take, with the reason."""
+    """Mark rows the open RTL path (hwgen.synth.open.trace) cannot take, with the reason."""
     from hwgen.support import RTL_LAYERS
 
     for row in rows:

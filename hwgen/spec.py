@@ -128,6 +128,31 @@ class ModelSpec:
             d["class_names"] = list(self.class_names)
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ModelSpec":
+        """The inverse of to_dict, for the spec a run's manifest recorded (written by hwgen, so
+        not validated again; user files go through parse_spec)."""
+
+        def prec(v):
+            return Precision(**v) if v else None
+
+        def pair(v):
+            return tuple(v) if v is not None else None
+
+        layers = tuple(
+            LayerSpec(**{**l, "weight": prec(l.get("weight")), "bias": prec(l.get("bias")),
+                         "kernel_size": pair(l.get("kernel_size")), "strides": pair(l.get("strides")) or (1, 1),
+                         "pool_size": pair(l.get("pool_size"))})
+            for l in d.get("layers") or ()
+        )
+        return cls(
+            name=d["name"], dataset=DatasetSpec(**d["dataset"]), input_shape=tuple(d["input_shape"]),
+            input_precision=Precision(**d["input_precision"]), layers=layers, n_classes=int(d["n_classes"]),
+            pruning=PruningSpec(**(d.get("pruning") or {})), training=TrainingSpec(**(d.get("training") or {})),
+            hls=HlsSpec(**(d.get("hls") or {})), description=d.get("description", ""),
+            class_names=tuple(d.get("class_names") or ()),
+        )
+
     def fingerprint(self, **extra: Any) -> str:
         blob = json.dumps({"spec": self.to_dict(), **extra}, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
@@ -400,6 +425,60 @@ def _check_layer_shapes(shape: tuple[int, ...], layers: tuple[LayerSpec, ...]) -
             if len(cur) != 1:
                 raise _err(where, f"dense needs a 1-D input; add a 'flatten' layer before it (input {list(cur)})")
             cur = (layer.units,)
+
+
+def apply_overrides(
+    spec: ModelSpec, *, seed: int | None = None, epochs: int | None = None, sparsity: float | None = None,
+    hls: dict[str, Any] | None = None, weight_bits: int | None = None, activation_bits: int | None = None,
+) -> ModelSpec:
+    """The spec with the command-line / sweep-axis overrides applied (one rule for both).
+
+    A shorter training keeps the pruning schedule inside it; `weight_bits` sets every weight and
+    bias width and `activation_bits` every quantized ReLU's, integer bits kept (clipped to fit).
+    """
+    changes: dict[str, dict] = {}
+    if seed is not None:
+        changes["training"] = {"seed": seed}
+    if epochs is not None:
+        if epochs < 1:
+            raise HwgenError("epochs must be >= 1")
+        changes.setdefault("training", {})["epochs"] = epochs
+        pr = spec.pruning
+        if pr.end_epoch and pr.end_epoch > epochs:
+            changes["pruning"] = {"end_epoch": epochs, "begin_epoch": min(pr.begin_epoch, max(epochs - 1, 0))}
+        elif pr.begin_epoch >= epochs:
+            changes["pruning"] = {"begin_epoch": max(epochs - 1, 0)}
+    if sparsity is not None:
+        if not 0.0 <= sparsity < 1.0:
+            raise HwgenError("sparsity must be in [0, 1)")
+        changes.setdefault("pruning", {})["target_sparsity"] = sparsity
+    hls = {k: v for k, v in (hls or {}).items() if v is not None}
+    if hls.get("reuse_factor") is not None and hls["reuse_factor"] < 1:
+        raise HwgenError("reuse_factor must be >= 1")
+    if hls:
+        changes["hls"] = hls
+    if changes:
+        spec = spec.with_overrides(**changes)
+    for bits in (weight_bits, activation_bits):
+        if bits is not None and not 2 <= bits <= 32:
+            raise HwgenError(f"bits must be in [2, 32], got {bits}")
+    if weight_bits is None and activation_bits is None:
+        return spec
+
+    def width(prec: Precision | None, bits: int | None) -> Precision | None:
+        return Precision(bits, min(prec.integer, bits - 1)) if prec and bits is not None else prec
+
+    layers = []
+    for layer in spec.layers:
+        kw: dict[str, Any] = {}
+        if weight_bits is not None and layer.weight is not None:
+            kw["weight"] = width(layer.weight, weight_bits)
+            kw["bias"] = width(layer.bias, weight_bits)
+        if activation_bits is not None and layer.type == "relu":
+            kw["bits"] = activation_bits
+            kw["integer"] = min(layer.integer or 0, activation_bits)
+        layers.append(dataclasses.replace(layer, **kw) if kw else layer)
+    return dataclasses.replace(spec, layers=tuple(layers))
 
 
 def load_yaml(path: Path) -> Any:

@@ -54,7 +54,7 @@ LAYERS: dict[str, LayerSupport] = {
     "Concatenate": LayerSupport("exact", False, "functional models"),
 }
 
-# Original layer classes whose hardware form the open RTL tracer (hwgen.rtl.trace) takes.
+# Original layer classes whose hardware form the open RTL tracer (hwgen.synth.open.trace) takes.
 RTL_LAYERS = frozenset(name for name, s in LAYERS.items() if s.rtl) | {"InputLayer"} | {"SpatialDropout1D", "SpatialDropout2D"}
 
 WEIGHT_QUANTIZERS: dict[str, str] = {

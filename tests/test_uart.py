@@ -26,7 +26,7 @@ class _Design:
 
 
 def test_uart_config_clocks_per_bit_and_frames():
-    from hwgen.rtl.uart import IDLE_BITS, uart_config
+    from hwgen.synth.open.uart import IDLE_BITS, uart_config
 
     cfg = uart_config(_Design(48, 38), 12.0)  # iCEBreaker oscillator
     assert cfg.clks_per_bit == 104 and cfg.in_bytes == 6 and cfg.out_bytes == 5
@@ -40,8 +40,8 @@ def test_uart_config_clocks_per_bit_and_frames():
 
 
 def test_frames_are_little_endian_rtl_words():
-    from hwgen.rtl.rtlsim import encode_inputs
-    from hwgen.rtl.uart import decode_replies, encode_frames, word_to_bytes
+    from hwgen.synth.open.rtlsim import encode_inputs
+    from hwgen.synth.open.uart import decode_replies, encode_frames, word_to_bytes
 
     kifs = [[1, 2, 3], [0, 3, 2], [1, 1, 4]]  # 6 + 5 + 6 = 17 bits -> 3 bytes
     X = np.array([[-1.5, 3.25, 0.5], [3.875, 0.0, -1.0]])
@@ -63,10 +63,10 @@ def uart_sim(tmp_path_factory):
 
     from hwgen.boards import load_board
     from hwgen.modelio import load_model
-    from hwgen.rtl.rtlsim import encode_inputs
-    from hwgen.rtl.trace import trace_qkeras
-    from hwgen.rtl.uart import uart_config, write_wrapper_sources, simulate_uart
-    from hwgen.rtl.verilog import write_rtl
+    from hwgen.synth.open.rtlsim import encode_inputs
+    from hwgen.synth.open.trace import trace_qkeras
+    from hwgen.synth.open.uart import uart_config, write_wrapper_sources, simulate_uart
+    from hwgen.synth.open.verilog import write_rtl
     from hwgen.tools import find_tool
 
     root = build_run(tmp_path_factory.mktemp("uart"), n_samples=24)
@@ -85,7 +85,7 @@ def uart_sim(tmp_path_factory):
 
 
 def test_uart_wrapper_answers_are_bit_exact(uart_sim):
-    from hwgen.rtl.rtlsim import decode_outputs
+    from hwgen.synth.open.rtlsim import decode_outputs
 
     design, cfg, data, lines, got, _ = uart_sim
     assert cfg.in_bytes > 2  # the two stray bytes before the first frame are a partial frame
@@ -115,7 +115,7 @@ class ReplayPort:
 
 def test_board_run_framing_matches_the_simulated_line(uart_sim):
     from hwgen.commands.board_run import compare, exchange
-    from hwgen.rtl.uart import encode_frames
+    from hwgen.synth.open.uart import encode_frames
 
     design, cfg, data, lines, _got, log = uart_sim
     frames = encode_frames(data["X_test"], design.inputs, cfg.in_bytes)

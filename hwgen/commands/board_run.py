@@ -2,7 +2,7 @@
 the run's UART bitstream and compare its answers with the QKeras logits, bit for bit.
 
 Load the bitstream first (RUN/synth/nextpnr-*/<top>.bin with `iceprog`, <top>.bit with
-`openFPGALoader -b ulx3s`). The byte protocol is hwgen.rtl.uart's (the one the Icarus testbench
+`openFPGALoader -b ulx3s`). The byte protocol is hwgen.synth.open.uart's (the one the Icarus testbench
 checks): per vector the host sends ceil(in_width/8) bytes, little endian, and reads
 ceil(out_width/8) bytes back. A missing or short answer counts as a mismatch; the host then
 pauses longer than the wrapper's resynchronization time before the next vector.
@@ -45,7 +45,7 @@ def placed_uart(run_dir: Path) -> dict:
 
 def load_vectors(run_dir: Path, samples: int | None):
     """(design, X, logits) of the run, X on the design's input grid."""
-    from hwgen.rtl.verilog import RtlDesign
+    from hwgen.synth.open.verilog import RtlDesign
     from hwgen.rundir import RunPaths
 
     rtl = Path(run_dir) / "rtl"
@@ -90,8 +90,8 @@ def exchange(port, frames: list[bytes], out_bytes: int, *, resync_s: float, prog
 
 
 def compare(design, answers: list[bytes | None], logits: np.ndarray, cfg: dict) -> dict:
-    from hwgen.rtl.trace import compare_outputs
-    from hwgen.rtl.uart import decode_replies
+    from hwgen.synth.open.trace import compare_outputs
+    from hwgen.synth.open.uart import decode_replies
 
     got = decode_replies(answers, design.outputs_pipe, int(cfg["out_bytes"]))
     stats = compare_outputs(got, logits)
@@ -101,7 +101,7 @@ def compare(design, answers: list[bytes | None], logits: np.ndarray, cfg: dict) 
 
 def main(args) -> int:
     from hwgen.results import write_json
-    from hwgen.rtl.uart import IDLE_BITS, encode_frames
+    from hwgen.synth.open.uart import IDLE_BITS, encode_frames
 
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():

@@ -12,7 +12,7 @@ def configure(p) -> None:
 
 
 def main(args) -> int:
-    from hwgen.flow import run_flow
+    from hwgen.pipeline import run_flow
     from hwgen.report import summary_lines
 
     spec = spec_from_args(args)
@@ -20,5 +20,4 @@ def main(args) -> int:
     result = run_flow(spec, opts)
     print("\n".join(summary_lines(result.report)))
     print(f"  HLS project {result.run_dir / 'hls'}")
-    csim = result.report.get("csim") or {}
-    return 0 if csim.get("bit_exact_fraction", 1.0) == 1.0 else 1
+    return 0 if result.ok else 1

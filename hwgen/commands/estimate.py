@@ -31,7 +31,7 @@ def configure(parser) -> None:
 
 def main(args) -> int:
     from hwgen.boards import load_board
-    from hwgen.estimate.estimator import estimate_project, estimate_run
+    from hwgen.synth.estimate.estimator import estimate_project, estimate_run
     from hwgen.results import read_json, write_json
 
     if (args.run_dir is None) == (args.hls_project is None):

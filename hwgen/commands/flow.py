@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import re
-import sys
 from pathlib import Path
 
 from hwgen.errors import HwgenError
@@ -99,45 +97,31 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def spec_from_args(args):
     """The ModelSpec to run: the given spec with CLI overrides, or one describing --model-file."""
-    from hwgen.spec import ModelSpec, Precision, load_spec
+    from hwgen.spec import apply_overrides, check_schedule, load_spec
 
     validate_options(args)
     if args.model_file:
         if args.spec:
             raise HwgenError("give either a spec or --model-file, not both")
-        spec = _spec_for_model_file(Path(args.model_file), args)
+        from hwgen.pipeline.inputs import spec_for_model_file
+
+        given = [f"--{k}" for k in ("bits", "sparsity", "epochs") if getattr(args, k, None) is not None]
+        if given:
+            raise HwgenError(f"{', '.join(given)} change how a spec is trained and do not apply to --model-file "
+                             "(that model is trained already); leave them out")
+        spec = spec_for_model_file(Path(args.model_file), args.data, input_bits=args.input_bits,
+                                   input_integer=args.input_integer, trust_model_code=args.trust_model_code)
+        hls = {"backend": args.backend, "strategy": args.strategy, "reuse_factor": args.reuse_factor, "io_type": args.io_type}
+        spec = apply_overrides(spec, seed=args.seed, hls=hls)  # the seed of --fold-batchnorm's fine-tuning
         names = _class_names(args, spec.n_classes)
         return dataclasses.replace(spec, class_names=names) if names else spec
     if not args.spec:
         raise HwgenError("name a model spec (e.g. models/digits_mlp.yaml or digits_mlp) or pass --model-file")
     spec = load_spec(args.spec)
-    changes: dict = {}
-    if args.seed is not None:
-        changes["training"] = {"seed": args.seed}
-    if args.epochs is not None:
-        if args.epochs < 1:
-            raise HwgenError("--epochs must be >= 1")
-        changes.setdefault("training", {})["epochs"] = args.epochs
-        # A shorter training keeps the pruning schedule inside it.
-        if spec.pruning.end_epoch and spec.pruning.end_epoch > args.epochs:
-            changes["pruning"] = {"end_epoch": args.epochs, "begin_epoch": min(spec.pruning.begin_epoch, max(args.epochs - 1, 0))}
-        elif spec.pruning.begin_epoch >= args.epochs:
-            changes["pruning"] = {"begin_epoch": max(args.epochs - 1, 0)}
-    if args.sparsity is not None:
-        if not 0.0 <= args.sparsity < 1.0:
-            raise HwgenError("--sparsity must be in [0, 1)")
-        changes.setdefault("pruning", {})["target_sparsity"] = args.sparsity
-    hls = {k: v for k, v in {"backend": args.backend, "strategy": args.strategy, "reuse_factor": args.reuse_factor, "io_type": args.io_type}.items() if v is not None}
-    if hls.get("reuse_factor") is not None and hls["reuse_factor"] < 1:
-        raise HwgenError("--reuse-factor must be >= 1")
-    if hls:
-        changes["hls"] = hls
-    if changes:
-        spec = spec.with_overrides(**changes)
-    if args.bits is not None:
-        spec = with_bits(spec, args.bits)
-    from hwgen.spec import check_schedule
-
+    hls = {"backend": args.backend, "strategy": args.strategy, "reuse_factor": args.reuse_factor, "io_type": args.io_type}
+    # (validate_options has already checked each value's range with the option's name)
+    spec = apply_overrides(spec, seed=args.seed, epochs=args.epochs, sparsity=args.sparsity, hls=hls,
+                           weight_bits=args.bits, activation_bits=args.bits)
     check_schedule(spec.pruning, spec.training, lambda key, msg: HwgenError(
         f"{key} {msg} (after the command-line overrides --epochs/--sparsity)"))
     names = _class_names(args, spec.n_classes)
@@ -146,58 +130,8 @@ def spec_from_args(args):
     return spec
 
 
-def with_bits(spec, bits: int):
-    """Every weight, bias and activation at `bits` wide (integer bits kept, clipped to fit)."""
-    from hwgen.spec import Precision
-
-    if not 2 <= bits <= 32:
-        raise HwgenError("--bits must be in [2, 32]")
-
-    def p(prec):
-        return Precision(bits, min(prec.integer, bits - 1)) if prec else None
-
-    layers = tuple(
-        dataclasses.replace(
-            layer, weight=p(layer.weight), bias=p(layer.bias),
-            bits=bits if layer.type == "relu" else layer.bits,
-            integer=min(layer.integer, bits) if layer.type == "relu" else layer.integer,
-        )
-        for layer in spec.layers
-    )
-    return dataclasses.replace(spec, layers=layers)
-
-
-def _spec_for_model_file(path: Path, args):
-    from hwgen.modelio import check_model_file
-    from hwgen.spec import DatasetSpec, ModelSpec, Precision
-
-    check_model_file(path, trust_code=args.trust_model_code)
-    from hwgen.modelio import load_model
-
-    model = load_model(path, trust_code=args.trust_model_code)
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise HwgenError(f"{path}: hwgen takes models with one input and one output")
-    out_shape = model.output_shape
-    if len(out_shape) != 2:
-        raise HwgenError(f"{path}: the output must be a vector of class scores (got shape {out_shape})")
-    from hwgen.hwform import check_hardware_form
-
-    check_hardware_form(model, str(path))  # refuses unsupported constructs before any heavy work
-    name = re.sub(r"[^A-Za-z0-9_-]", "_", path.stem) or "model"
-    return ModelSpec(
-        name=name,
-        dataset=DatasetSpec(name="npz", path=args.data),
-        input_shape=tuple(int(s) for s in model.input_shape[1:]),
-        input_precision=Precision(args.input_bits, args.input_integer),
-        layers=(),
-        n_classes=int(out_shape[-1]),
-        description=f"user model file {path.name}",
-        source_path=str(path),
-    )
-
-
 def options_from_args(args, **extra):
-    from hwgen.flow import DEFAULT_BOARD, FlowOptions
+    from hwgen.pipeline import DEFAULT_BOARD, FlowOptions
 
     synth = tuple(s.strip() for s in getattr(args, "synth", "none").split(",") if s.strip())
     return FlowOptions(
@@ -221,7 +155,7 @@ def options_from_args(args, **extra):
 
 
 def main(args) -> int:
-    from hwgen.flow import run_flow
+    from hwgen.pipeline import run_flow
     from hwgen.report import summary_lines
 
     spec = spec_from_args(args)
@@ -229,5 +163,4 @@ def main(args) -> int:
     result = run_flow(spec, opts)
     print("\n".join(summary_lines(result.report)))
     print(f"  run dir    {result.run_dir}  (report.json, report.md, report.html)")
-    csim = result.report.get("csim") or {}
-    return 0 if csim.get("bit_exact_fraction", 1.0) == 1.0 else 1
+    return 0 if result.ok else 1

@@ -21,11 +21,10 @@ def main(args) -> int:
         out = write_sweep_report(path)
         print(f"sweep report: {out}")
         return 0
-    from hwgen.report import summary_lines, write_report
-    from hwgen.rundir import existing_run
+    from hwgen.pipeline import run_on_existing
+    from hwgen.report import summary_lines
 
-    paths = existing_run(path)
-    report = write_report(paths.root)
-    print("\n".join(summary_lines(report)))
-    print(f"  wrote {paths.root / 'report.json'}, report.md, report.html")
+    result = run_on_existing(path, ["report"], options={"html": True}, quiet=True)
+    print("\n".join(summary_lines(result.report)))
+    print(f"  wrote {result.run_dir / 'report.json'}, report.md, report.html")
     return 0

@@ -80,6 +80,7 @@ def build_report(run_dir: "Path | RunPaths") -> Report:
         software_best=metrics.software_best(baselines),
         comparison=metrics.comparison_rows(synth, baselines),
         stages=manifest.get("stages", {}),
+        synth_errors=dict(manifest.get("synth_errors") or {}),
         notices=manifest.get("notices", []),
     )
 

@@ -34,6 +34,8 @@ class Report:
     software_best: list[dict[str, Any]] = field(default_factory=list)
     comparison: list[dict[str, Any]] = field(default_factory=list)  # metrics.comparison_rows
     stages: dict[str, float] = field(default_factory=dict)
+    # Synthesis sources that failed in this run, with why (the run and its other results kept).
+    synth_errors: dict[str, str] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     # Top-level keys this hwgen does not know (a newer report): kept, and written back by to_dict.
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -63,7 +65,7 @@ class Report:
             raise ValueError(f"a report is a JSON object, not {type(data).__name__}")
         names = [f.name for f in dataclasses.fields(cls) if f.name != "extra"]
         kwargs: dict[str, Any] = {k: data[k] for k in names if k in data}
-        for key in ("run", "model", "accuracy", "stages"):
+        for key in ("run", "model", "accuracy", "stages", "synth_errors"):
             if kwargs.get(key) is None:
                 kwargs.pop(key, None)
         for key in ("baselines", "software_best", "comparison", "notices"):

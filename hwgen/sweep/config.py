@@ -44,7 +44,7 @@ import yaml
 
 from hwgen import __version__
 from hwgen.errors import HwgenError
-from hwgen.spec import BACKENDS, IO_TYPES, STRATEGIES, ModelSpec, Precision, parse_spec
+from hwgen.spec import BACKENDS, IO_TYPES, STRATEGIES, ModelSpec, parse_spec
 
 TRAIN_AXES = ("bits", "weight_bits", "activation_bits", "sparsity", "seed", "epochs")
 HW_AXES = ("reuse_factor", "strategy", "io_type", "backend", "board")
@@ -352,44 +352,17 @@ def load_sweep(path: str | Path, *, epochs: int | None = None, synth: tuple[str,
 # points
 
 
-def _precision_bits(prec: Precision | None, bits: int) -> Precision | None:
-    return Precision(bits, min(prec.integer, bits - 1)) if prec else None
-
-
 def apply_point(base: ModelSpec, values: dict, default_epochs: int | None = None) -> ModelSpec:
-    """The base spec with one point's training and HLS values applied."""
-    spec = base
-    changes: dict[str, dict] = {}
-    if "seed" in values:
-        changes["training"] = {"seed": values["seed"]}
-    epochs = values.get("epochs", default_epochs)
-    if epochs is not None:
-        changes.setdefault("training", {})["epochs"] = epochs
-        pr = base.pruning
-        if pr.end_epoch and pr.end_epoch > epochs:  # same rule as `hwgen flow --epochs`
-            changes["pruning"] = {"end_epoch": epochs, "begin_epoch": min(pr.begin_epoch, max(epochs - 1, 0))}
-    if "sparsity" in values:
-        changes.setdefault("pruning", {})["target_sparsity"] = values["sparsity"]
-    hls = {k: values[k] for k in ("strategy", "reuse_factor", "io_type", "backend") if k in values}
-    if hls:
-        changes["hls"] = hls
-    if changes:
-        spec = spec.with_overrides(**changes)
-    wbits = values.get("weight_bits", values.get("bits"))
-    abits = values.get("activation_bits", values.get("bits"))
-    if wbits is not None or abits is not None:
-        layers = []
-        for layer in spec.layers:
-            kw: dict[str, Any] = {}
-            if wbits is not None and layer.weight is not None:
-                kw["weight"] = _precision_bits(layer.weight, wbits)
-                kw["bias"] = _precision_bits(layer.bias, wbits)
-            if abits is not None and layer.type == "relu":
-                kw["bits"] = abits
-                kw["integer"] = min(layer.integer or 0, abits)
-            layers.append(dataclasses.replace(layer, **kw) if kw else layer)
-        spec = dataclasses.replace(spec, layers=tuple(layers))
-    return spec
+    """The base spec with one point's training and HLS values applied (the same rule as the
+    command-line overrides of `hwgen flow`: hwgen.spec.apply_overrides)."""
+    from hwgen.spec import apply_overrides
+
+    return apply_overrides(
+        base, seed=values.get("seed"), epochs=values.get("epochs", default_epochs), sparsity=values.get("sparsity"),
+        hls={k: values[k] for k in ("strategy", "reuse_factor", "io_type", "backend") if k in values},
+        weight_bits=values.get("weight_bits", values.get("bits")),
+        activation_bits=values.get("activation_bits", values.get("bits")),
+    )
 
 
 def _widths(spec: ModelSpec) -> tuple[Any, Any]:
@@ -438,7 +411,7 @@ def point_hash(tkey: str, spec: ModelSpec, board: str, synth: tuple[str, ...], c
 def resolve_sources(requested: tuple[str, ...], board: str) -> tuple[str, ...]:
     """'auto' expanded for this board, as `hwgen flow --synth` does; () for 'none'."""
     from hwgen.boards import load_board
-    from hwgen.flow import resolve_synth
+    from hwgen.synth.sources import resolve_synth
 
     return tuple(resolve_synth(tuple(requested), load_board(board)))
 

@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 from hwgen import __version__
 from hwgen.errors import HwgenError
-from hwgen.results import read_json, write_json
+from hwgen.results import read_json, write_atomic, write_json
 from hwgen.sweep.config import Point, SweepConfig, expand_points
 from hwgen.sweep.report import SCHEMA_SWEEP, write_sweep_report
 from hwgen.sweep.tasks import (
@@ -334,9 +334,7 @@ def run_sweep(
                 "computed": by_previous, "executor": state.get("executor"),
             })
         text = f"# normalized by hwgen {__version__} from {cfg.source or '<mapping>'} (model: {cfg.model_ref})\n"
-        tmp = out / f".sweep.yaml.tmp-{os.getpid()}"
-        tmp.write_text(text + yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-        os.replace(tmp, out / "sweep.yaml")
+        write_atomic(out / "sweep.yaml", (text + yaml.safe_dump(cfg.to_dict(), sort_keys=False)).encode())
 
         outcome = SweepOutcome(sweep_dir=out, n_points=len(points), name=cfg.name, skipped=len(done))
         backend = None

@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
-import shutil
 import signal
 import socket
 import threading
@@ -34,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from hwgen.errors import HwgenError
-from hwgen.results import read_json, write_json
+from hwgen.report.metrics import point_metrics
+from hwgen.results import read_json, write_atomic, write_json
 
 SCHEMA_POINT = "hwgen-sweep-point/1"
 SCHEMA_MODEL = "hwgen-sweep-model/1"
@@ -117,10 +117,7 @@ class Status:
 
     def set(self, text: str) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            tmp.write_text(text)
-            os.replace(tmp, self.path)
+            write_atomic(self.path, text.encode())
         except OSError:
             pass  # progress display only
 
@@ -133,6 +130,27 @@ class Status:
     # the interface hwgen.train expects of a Progress
     def update(self, text: str) -> None:
         self.set(f"train {text.split(' loss')[0]}")
+
+
+def status_progress(status: Status, where: dict):
+    """A silent hwgen.progress.Progress that shows each stage of a task in its status file
+    (polled by the sweep process) and remembers which stage it is in (for a failure record)."""
+    from contextlib import contextmanager
+
+    from hwgen.progress import Progress
+
+    class StatusProgress(Progress):
+        @contextmanager
+        def stage(self, name: str, what: str = ""):
+            where["stage"] = name
+            status.set(f"{name} {what}".strip())
+            with super().stage(name, what) as p:
+                yield p
+
+        def update(self, text: str) -> None:
+            status.set(f"{where['stage']} {text.split(' loss')[0]}")
+
+    return StatusProgress(0, quiet=True)
 
 
 def _describe(exc: BaseException) -> str:
@@ -180,26 +198,15 @@ def train_task(sweep_dir: str, tkey: str, spec, data_path: str | None, threads: 
         have = finished_model(out, tkey)
         if have is not None:
             return {"ok": True, "train_key": tkey, "reused": True, "train": have, "wall_s": have.get("wall_s")}
-        status.set("train: loading data")
-        from hwgen.data import load_dataset
-        from hwgen.flow import versions
-        from hwgen.rundir import RunPaths, staged_run_dir
-        from hwgen.train import run_train
+        from hwgen.pipeline import FlowOptions, run_flow
 
-        with staged_run_dir(out, tkey, force=True) as staging:
-            paths = RunPaths(staging)
-            manifest = {
-                "schema": SCHEMA_MODEL, "name": spec.name, "fingerprint": tkey, "created": now_iso(),
-                "spec": spec.to_dict(), "data_path": data_path, "versions": versions(), "label": label,
-                "host": socket.gethostname(), "pid": os.getpid(),
-            }
-            write_json(paths.manifest, manifest)
-            ds = load_dataset(spec, data_path)
-            status.set("train: epoch 0")
-            result = run_train(spec, ds, paths, trained=True, progress=status)
-            manifest["stages"] = {"train": result.wall_s}
-            write_json(paths.manifest, manifest)
-        return {"ok": True, "train_key": tkey, "reused": False, "train": result.to_dict(),
+        opts = FlowOptions(until="train", data_path=data_path, baseline=False, synth=("none",), force=True, quiet=True)
+        extra = {"schema": SCHEMA_MODEL, "data_path": data_path, "label": label, "host": socket.gethostname(),
+                 "pid": os.getpid()}
+        run_flow(spec, dataclasses.replace(opts, out=out), fingerprint=tkey, manifest_extra=extra,
+                 capture_library_output=False, progress=status_progress(status, {"stage": "train"}))
+        result = read_json(out / "train" / "train.json")
+        return {"ok": True, "train_key": tkey, "reused": False, "train": result,
                 "wall_s": round(time.monotonic() - start, 3)}
     except BaseException as exc:  # noqa: BLE001 - reported as data; the sweep goes on
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
@@ -241,59 +248,11 @@ def _finished_run(run_dir: Path, point_hash: str) -> dict | None:
         manifest = read_json(run_dir / "run.json")
         if manifest.get("fingerprint") != point_hash:
             return None
-        sweep = manifest.get("sweep") or {}
-        if not sweep.get("complete") or sweep.get("synth_errors"):
+        if not manifest.get("complete") or manifest.get("synth_errors"):
             return None
         return read_json(run_dir / "report.json")
     except (OSError, ValueError):
         return None
-
-
-def metrics_from_report(report: dict) -> dict:
-    """The flat numbers of one point from its run's report.json."""
-    acc = report.get("accuracy") or {}
-    model = report.get("model") or {}
-    csim = report.get("csim") or {}
-
-    def val(key):
-        entry = acc.get(key)
-        return entry.get("value") if isinstance(entry, dict) else None
-
-    m: dict[str, Any] = {
-        "accuracy_float": val("float"), "accuracy_qkeras": val("qkeras"), "accuracy_csim": val("csim"),
-        "bit_exact_fraction": csim.get("bit_exact_fraction"),
-        "max_abs_diff": csim.get("max_abs_diff"), "n_test": acc.get("n_test"),
-        "params": model.get("params"), "nonzero": model.get("nonzero"), "sparsity": model.get("sparsity"),
-        "bops": model.get("bops"),
-    }
-    synth = report.get("synth") or []
-    if synth:  # the report lists the most faithful source first (parsed, placed, synthesized, estimate)
-        m.update(synth_metrics(synth[0]))
-    return m
-
-
-def _first(d: dict, *keys):
-    for k in keys:
-        if d.get(k) is not None:
-            return d[k]
-    return None
-
-
-def synth_metrics(entry: dict) -> dict:
-    """Resources, latency and II of one SynthResult dict (vendor-neutral names: LUT4/ALUT count
-    as LUT, MULT18 as DSP, EBR/RAM blocks as BRAM)."""
-    res = entry.get("resources") or {}
-    util = entry.get("utilization_pct") or {}
-    return {
-        "synth_source": entry.get("source"), "synth_kind": entry.get("kind"),
-        "lut": _first(res, "lut", "lut4", "alut"), "ff": _first(res, "ff"),
-        "dsp": _first(res, "dsp", "mult18"), "bram_18k": _first(res, "bram_18k", "ebr", "ram"),
-        "lut_pct": _first(util, "lut", "lut4", "alut"), "dsp_pct": _first(util, "dsp", "mult18"),
-        "fits": entry.get("fits"),
-        "latency_cycles": entry.get("latency_cycles_max"), "latency_ns": entry.get("latency_ns"),
-        "ii": _first(entry, "ii_max", "ii_min"),
-        "fmax_mhz": entry.get("fmax_mhz"), "clock_mhz": entry.get("clock_mhz"),
-    }
 
 
 def _failed_record(payload: dict, stage: str, error: str, tb: str | None, start: float, extra: dict | None = None) -> dict:
@@ -359,13 +318,12 @@ def point_task(sweep_dir: str, payload: dict, threads: int | None) -> dict:
         report = _finished_run(run_dir, payload["hash"])
         reused = report is not None
         if report is None:
-            report = _build_run(run_dir, src_model, payload, train, status, where)
+            report = _build_run(run_dir, src_model, payload, status, where)
         manifest = read_json(run_dir / "run.json")
-        sw = manifest.get("sweep") or {}
         rec = _base_record(payload, start)
         rec.update({
-            "run_dir": str(run_dir.relative_to(sweep_dir)), "metrics": metrics_from_report(report),
-            "synth": report.get("synth") or [], "synth_errors": sw.get("synth_errors") or {},
+            "run_dir": str(run_dir.relative_to(sweep_dir)), "metrics": point_metrics(report),
+            "synth": report.get("synth") or [], "synth_errors": manifest.get("synth_errors") or {},
             "stages": dict(manifest.get("stages") or {}), "notices": list(report.get("notices") or []),
             "train_shared_by": payload.get("train_shared_by"), "reused_run": reused,
         })
@@ -383,74 +341,19 @@ def point_task(sweep_dir: str, payload: dict, threads: int | None) -> dict:
         status.clear()
 
 
-def _build_run(run_dir: Path, src_model: Path, payload: dict, train: dict, status: Status, where: dict) -> dict:
-    import yaml
-
-    from hwgen.boards import load_board
-    from hwgen.convert import HlsOptions, run_convert
-    from hwgen.csim import run_csim
-    from hwgen.flow import FlowOptions, run_synth_source, versions
-    from hwgen.report import build_report, render_markdown
-    from hwgen.rundir import RunPaths, staged_run_dir
+def _build_run(run_dir: Path, src_model: Path, payload: dict, status: Status, where: dict) -> dict:
+    """One point: the runner's sweep-point flow (the shared trained model copied in, convert,
+    csim, each synthesis source, report without HTML), staged into runs/<name>/."""
+    from hwgen.pipeline import FlowOptions, run_flow
 
     spec = payload["spec"]
-    board = load_board(payload["board"])
     opts = FlowOptions(
-        board=board.name, synth=tuple(payload["synth"]) or ("none",), baseline=False, clock_mhz=payload["clock_mhz"],
-        rtl_max_samples=payload["rtl_samples"], tool_timeout_s=payload["timeout_s"], quiet=True,
+        board=payload["board"], out=run_dir, force=True, synth=tuple(payload["synth"]) or ("none",), baseline=False,
+        clock_mhz=payload["clock_mhz"], rtl_max_samples=payload["rtl_samples"], tool_timeout_s=payload["timeout_s"],
+        quiet=True, trained_from=str(src_model), html=False,
     )
-    stages: dict[str, float] = {"train": float(train.get("wall_s") or 0.0)}
-    notices: list[str] = []
-    synth_errors: dict[str, str] = {}
-
-    def timed(name: str, what: str, fn):
-        where["stage"] = name
-        status.set(what)
-        t0 = time.monotonic()
-        out = fn()
-        stages[name] = round(time.monotonic() - t0, 3)
-        return out
-
-    with staged_run_dir(run_dir, payload["hash"], force=True) as staging:
-        paths = RunPaths(staging)
-        shutil.copytree(src_model / "train", paths.train_dir)
-        manifest = {
-            "name": spec.name, "fingerprint": payload["hash"], "created": now_iso(), "spec": spec.to_dict(),
-            "board": board.to_dict(),
-            "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(opts).items()},
-            "versions": versions(), "stages": {}, "notices": notices,
-            "sweep": {"point": payload["id"], "label": payload["label"], "train_key": payload["train_key"],
-                      "model_dir": f"models/{payload['model_id']}", "complete": False},
-        }
-        write_json(paths.manifest, manifest)
-        paths.spec.write_text(yaml.safe_dump(spec.to_dict(), sort_keys=False))
-        hls = HlsOptions(backend=spec.hls.backend, strategy=spec.hls.strategy, reuse_factor=spec.hls.reuse_factor,
-                         io_type=spec.hls.io_type, clock_mhz=payload["clock_mhz"])
-        timed("convert", f"convert {hls.strategy} RF{hls.reuse_factor}",
-              lambda: run_convert(paths, board, hls, stamp=payload["hash"][:8]))
-        csim = timed("csim", "csim (g++)", lambda: run_csim(paths, meaningful_labels=train.get("accuracy_qkeras") is not None))
-        if csim.bit_exact_fraction < 1.0:
-            notices.append(f"C-simulation is NOT bit-exact with QKeras: {csim.bit_exact_fraction:.4f} of samples match")
-        for source in payload["synth"]:
-            try:
-                notices += timed(source, f"synth {source}", lambda: run_synth_source(source, staging, board, opts, None))
-            except Exception as exc:  # noqa: BLE001 - one source failing is recorded; the run is kept
-                synth_errors[source] = _describe(exc)
-                notices.append(f"{source} synthesis failed: {_describe(exc)}")
-        where["stage"] = "report"
-        status.set("report")
-        manifest["stages"] = dict(stages)
-        manifest["notices"] = notices
-        manifest["sweep"].update({"complete": True, "synth_errors": synth_errors})
-        write_json(paths.manifest, manifest)
-        t0 = time.monotonic()
-        # report.json and report.md; the HTML page (matplotlib, seconds per point) is left to
-        # `hwgen report RUN_DIR` for the points someone wants to look at.
-        report = build_report(paths)
-        write_json(paths.report_json, report)
-        (staging / "report.md").write_text(render_markdown(report))
-        # The report stage's own time goes into run.json (report.json was written before it was known).
-        stages["report"] = round(time.monotonic() - t0, 3)
-        manifest["stages"] = dict(stages)
-        write_json(paths.manifest, manifest)
-    return report
+    extra = {"sweep": {"point": payload["id"], "label": payload["label"], "train_key": payload["train_key"],
+                       "model_dir": f"models/{payload['model_id']}"}}
+    result = run_flow(spec, opts, fingerprint=payload["hash"], manifest_extra=extra, capture_library_output=False,
+                      progress=status_progress(status, where))
+    return result.report.to_dict() if hasattr(result.report, "to_dict") else result.report

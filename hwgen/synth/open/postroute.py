@@ -10,7 +10,7 @@ ECP5 TRELLIS_COMB model needs Yosys >= 0.28, i.e. the YoWASP build when Debian's
 The testbench (`sim/postroute_tb.v`) forces the vectors onto the UART wrapper's core_in nets and
 reads its core_out nets, one vector per clock: a serial frame per vector costs ~10^4 clocks,
 which a gate-level simulation of thousands of cells cannot afford for hundreds of vectors. The
-UART itself is simulated over its serial line at RTL (hwgen.rtl.uart); `uart_vectors` > 0 also
+UART itself is simulated over its serial line at RTL (hwgen.synth.open.uart); `uart_vectors` > 0 also
 sends that many vectors through the routed netlist's serial line.
 """
 
@@ -27,7 +27,7 @@ import numpy as np
 
 from hwgen.errors import HwgenError, ToolMissing
 from hwgen.resources import data_dir
-from hwgen.rtl.rtlsim import decode_outputs
+from hwgen.synth.open.rtlsim import decode_outputs
 from hwgen.tools import Tool, run_tool
 
 TB_TEMPLATE = "postroute_tb.v"
@@ -199,8 +199,8 @@ def run_post_route(
     timeout_s: float | None = 600,
 ) -> dict:
     """Simulate nextpnr's routed netlist (relative to `work`) on the input words `vectors` (hex, as
-    hwgen.rtl.rtlsim.encode_inputs writes them); returns the `post_route` rtlsim row."""
-    from hwgen.rtl.trace import compare_outputs
+    hwgen.synth.open.rtlsim.encode_inputs writes them); returns the `post_route` rtlsim row."""
+    from hwgen.synth.open.trace import compare_outputs
 
     work = Path(work)
     t0 = time.monotonic()
@@ -250,7 +250,7 @@ def run_post_route(
         logs=["routed_to_verilog.log", "post_compile.log", "post_run.log"],
     )
     if uart_vectors and uart_cfg is not None:
-        from hwgen.rtl.uart import simulate_uart
+        from hwgen.synth.open.uart import simulate_uart
 
         k = min(int(uart_vectors), len(lines))
         ugot, uwall, _ = simulate_uart(

@@ -19,7 +19,7 @@ For every layer the model counts what the HLS tool will build from hls4ml's temp
 
 All constants live in `FamilyParams` (per tool family, read from calibration.yaml), so every
 number the estimate uses can be read and changed in one place. The result here is the *raw*
-structural estimate; `hwgen.estimate.calibration` applies the per-family scale factors.
+structural estimate; `hwgen.synth.estimate.calibration` applies the per-family scale factors.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from hwgen.estimate.fixedtype import FixedType, csd_digits, signed_width
-from hwgen.estimate.project import HlsProject, LayerCall
+from hwgen.synth.estimate.fixedtype import FixedType, csd_digits, signed_width
+from hwgen.synth.estimate.project import HlsProject, LayerCall
 
 
 def _safe_float(value) -> float | None:

@@ -1,7 +1,7 @@
 """Open-source hardware path: QKeras -> da4ml fixed-point graph -> Verilog -> Icarus/Verilator
 RTL simulation -> Yosys synthesis -> nextpnr place-and-route (Lattice).
 
-Entry point: `run_open_synth(run_dir, board)` (hwgen.rtl.open_flow). Modules:
+Entry point: `run_open_synth(run_dir, board)` (hwgen.synth.open.open_flow). Modules:
     trace      QKeras model -> da4ml CombLogic, bit-exact QKeras rounding (half to even, saturation)
     verilog    combinational + pipelined Verilog, clock-driven pipeline depth, identifier sanitizing
     rtlsim     testbench from sim/rtl_tb.v, Icarus (or Verilator) run, bit-exact comparison
@@ -13,6 +13,6 @@ Entry point: `run_open_synth(run_dir, board)` (hwgen.rtl.open_flow). Modules:
     board_flow the steps around nextpnr: what is placed, bitstream and post-route after routing
 """
 
-from hwgen.rtl.open_flow import OpenSynthResult, run_open_synth
+from hwgen.synth.open.open_flow import OpenSynthResult, run_open_synth
 
 __all__ = ["OpenSynthResult", "run_open_synth"]

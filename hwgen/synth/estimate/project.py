@@ -16,7 +16,7 @@ import numpy as np
 import yaml
 
 from hwgen.errors import HwgenError
-from hwgen.estimate.fixedtype import FixedType, parse_type
+from hwgen.synth.estimate.fixedtype import FixedType, parse_type
 
 
 class _TagTolerantLoader(yaml.SafeLoader):

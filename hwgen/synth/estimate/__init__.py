@@ -1,6 +1,6 @@
 """Analytical resource and latency estimate of an hls4ml project, without vendor tools.
 
-    from hwgen.estimate import estimate_project, run_estimate
+    from hwgen.synth.estimate import estimate_project, run_estimate
     est = estimate_project("prj/", tool="vitis_hls-2024.1")     # Estimate: per-layer + total
     est.to_synth_result(board)                                   # SynthResult(kind='estimate')
     run_estimate(run_dir, board)        # family from the run's backend; writes RUN/synth/estimate_*.json
@@ -10,9 +10,9 @@ and their provenance), baselines.py (hls4ml's own synthesis baselines) and calib
 (rebuilding the calibration from the fixtures); docs/estimator.md describes the model and its error.
 """
 
-from hwgen.estimate.calibration import Calibration, load_calibration
-from hwgen.estimate.estimator import MODEL_VERSION, Estimate, estimate_project, parse_tool, run_estimate
-from hwgen.estimate.project import HlsProject, read_project
+from hwgen.synth.estimate.calibration import Calibration, load_calibration
+from hwgen.synth.estimate.estimator import MODEL_VERSION, Estimate, estimate_project, parse_tool, run_estimate
+from hwgen.synth.estimate.project import HlsProject, read_project
 
 __all__ = [
     "MODEL_VERSION", "Calibration", "Estimate", "HlsProject", "estimate_project", "load_calibration",

@@ -37,7 +37,7 @@ import numpy as np
 from hwgen.errors import HwgenError
 
 # da4ml hardware model: every addition counts 1 latency unit ("adder level") and costs its
-# width in LUTs; the pipeliner cuts the graph every N levels (see hwgen.rtl.verilog).
+# width in LUTs; the pipeliner cuts the graph every N levels (see hwgen.synth.open.verilog).
 HWCONF = (1, -1, -1)
 MAX_WEIGHT_FRACTION_BITS = 32
 UNQUANTIZED_FRACTION_BITS = 16  # plain Keras weights are accepted only when already on a coarse grid

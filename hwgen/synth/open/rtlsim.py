@@ -17,8 +17,8 @@ import numpy as np
 
 from hwgen.errors import HwgenError, ToolMissing
 from hwgen.resources import data_dir
-from hwgen.rtl.trace import compare_outputs
-from hwgen.rtl.verilog import RtlDesign
+from hwgen.synth.open.trace import compare_outputs
+from hwgen.synth.open.verilog import RtlDesign
 from hwgen.tools import Tool, find_tool, run_tool
 
 TB_TEMPLATE = "rtl_tb.v"

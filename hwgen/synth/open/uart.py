@@ -5,7 +5,7 @@ clk, rx, tx. Protocol, 8N1 at `baud` (default 115200) with round(clock / baud) c
 
     host -> board   in_bytes  = ceil(in_width / 8) bytes: model_inp, little endian
                     (the first byte carries bits 7:0; input 0 sits in the lowest bits, as in
-                    hwgen.rtl.rtlsim.encode_inputs), padding bits zero
+                    hwgen.synth.open.rtlsim.encode_inputs), padding bits zero
     board -> host   out_bytes = ceil(out_width / 8) bytes: model_out, little endian, padding zero
 
 One frame at a time: the host sends a vector and waits for its answer. A partial frame is
@@ -25,8 +25,8 @@ import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.resources import data_dir
-from hwgen.rtl.rtlsim import decode_outputs, encode_inputs
-from hwgen.rtl.verilog import RtlDesign, verilog_identifier
+from hwgen.synth.open.rtlsim import decode_outputs, encode_inputs
+from hwgen.synth.open.verilog import RtlDesign, verilog_identifier
 from hwgen.tools import Tool, run_tool
 
 DEFAULT_BAUD = 115200

@@ -1,14 +1,14 @@
 """The board steps around nextpnr in the open flow: what is placed, and what follows routing.
 
 Before nextpnr (`prepare_placement`): on a board with `pins:` the pipelined design is placed
-inside the UART wrapper (hwgen.rtl.uart) with the board's pin constraints, and the wrapper's RTL
+inside the UART wrapper (hwgen.synth.open.uart) with the board's pin constraints, and the wrapper's RTL
 is first simulated over its serial line (RUN/rtlsim.json gains a `uart` row); nextpnr is asked
 for the textual configuration and the routed netlist. Boards without pins keep the 4-pin serial
 shifter (timing only, no bitstream).
 
 After routing (`after_route`): icepack / ecppack write the bitstream (RUN/synth/nextpnr-*/<top>.bin
 or .bit), and the routed netlist is simulated at gate level on the RTL test vectors
-(hwgen.rtl.postroute; RUN/rtlsim.json gains a `post_route` row). A missing packer, simulator or
+(hwgen.synth.open.postroute; RUN/rtlsim.json gains a `post_route` row). A missing packer, simulator or
 cell-model library skips that step with a one-line notice.
 """
 
@@ -66,10 +66,10 @@ def _reference(run_dir: Path, n: int) -> tuple[list[str], np.ndarray]:
 
 def prepare_placement(run_dir: Path, board, design, arch: str, work: Path, rtl_dir: Path, say) -> Placement:
     """Write the wrapper to place (and its constraints) below `work`; returns what nextpnr needs."""
-    from hwgen.rtl.bitstream import board_clock_mhz, config_name, has_pins, nextpnr_outputs, write_constraints
-    from hwgen.rtl.uart import uart_config, write_wrapper_sources
-    from hwgen.rtl.verilog import serial_io_wrapper
-    from hwgen.rtl.yosys import stage_sources
+    from hwgen.synth.open.bitstream import board_clock_mhz, config_name, has_pins, nextpnr_outputs, write_constraints
+    from hwgen.synth.open.uart import uart_config, write_wrapper_sources
+    from hwgen.synth.open.verilog import serial_io_wrapper
+    from hwgen.synth.open.yosys import stage_sources
 
     (work / "src").mkdir(parents=True, exist_ok=True)
     core = stage_sources(rtl_dir, design.pipe_files, design.mem_files, work)
@@ -101,7 +101,7 @@ def prepare_placement(run_dir: Path, board, design, arch: str, work: Path, rtl_d
         notes=[
             f"placed in-context inside the UART board wrapper (pins clk/rx/tx from boards/{board.name}.yaml, "
             f"{cfg.baud} baud 8N1 at the board's {cfg.clk_hz / 1e6:g} MHz oscillator, {cfg.clks_per_bit} clocks per bit, "
-            f"{cfg.baud_error * 100:+.2f}% baud error); see hwgen.rtl.uart for the byte protocol"
+            f"{cfg.baud_error * 100:+.2f}% baud error); see hwgen.synth.open.uart for the byte protocol"
         ],
     )
     if abs(cfg.clk_hz / 1e6 - float(board.clock_mhz)) > 1e-6:
@@ -126,9 +126,9 @@ def prepare_placement(run_dir: Path, board, design, arch: str, work: Path, rtl_d
 
 
 def _uart_rtl_check(run_dir: Path, design, cfg, work: Path, rtl_dir: Path) -> dict:
-    from hwgen.rtl.rtlsim import decode_outputs
-    from hwgen.rtl.trace import compare_outputs
-    from hwgen.rtl.uart import simulate_uart
+    from hwgen.synth.open.rtlsim import decode_outputs
+    from hwgen.synth.open.trace import compare_outputs
+    from hwgen.synth.open.uart import simulate_uart
     from hwgen.tools import find_tool
 
     iverilog, vvp = find_tool("iverilog"), find_tool("vvp")
@@ -138,7 +138,7 @@ def _uart_rtl_check(run_dir: Path, design, cfg, work: Path, rtl_dir: Path) -> di
     sim.mkdir(exist_ok=True)
     for mem in design.mem_files:
         shutil.copy(Path(rtl_dir) / mem, sim / mem)
-    from hwgen.rtl.uart import UART_LIB, uart_wrapper
+    from hwgen.synth.open.uart import UART_LIB, uart_wrapper
 
     top, _ = uart_wrapper(design, cfg)
     sources = [str(Path("..") / "src" / f) for f in (*design.pipe_files, UART_LIB, f"{top}.v")]
@@ -160,7 +160,7 @@ def _uart_rtl_check(run_dir: Path, design, cfg, work: Path, rtl_dir: Path) -> di
 
 
 def _add_rtlsim_row(run_dir: Path, key: str, row: dict) -> None:
-    from hwgen.rtl.open_flow import RTLSIM_JSON
+    from hwgen.synth.open.open_flow import RTLSIM_JSON
 
     path = Path(run_dir) / RTLSIM_JSON
     record = read_json(path) if path.is_file() else {}
@@ -170,8 +170,8 @@ def _add_rtlsim_row(run_dir: Path, key: str, row: dict) -> None:
 
 def after_route(run_dir: Path, board, design, arch: str, pl: Placement, work: Path, pnr: dict, folder: str, say, remaining, yosys) -> tuple[dict, list[str]]:
     """Bitstream and post-route simulation after a finished route; returns (details, notes)."""
-    from hwgen.rtl.bitstream import pack_bitstream
-    from hwgen.rtl.postroute import run_post_route
+    from hwgen.synth.open.bitstream import pack_bitstream
+    from hwgen.synth.open.postroute import run_post_route
     from hwgen.tools import find_tool
 
     details: dict = {"wrapper": pl.kind}

@@ -131,9 +131,9 @@ def run_open_synth(
     Raises HwgenError when the fixed-point graph or the RTL is not bit-exact with QKeras, and
     PathUnsupported (before any work) naming each layer the open path cannot take.
     """
-    from hwgen.rtl.rtlsim import run_rtlsim
-    from hwgen.rtl.trace import check_input_grid, trace_qkeras, verify_emulation
-    from hwgen.rtl.verilog import RtlDesign, write_rtl
+    from hwgen.synth.open.rtlsim import run_rtlsim
+    from hwgen.synth.open.trace import check_input_grid, trace_qkeras, verify_emulation
+    from hwgen.synth.open.verilog import RtlDesign, write_rtl
 
     say = progress or (lambda _msg: None)
     run_dir = Path(run_dir)
@@ -247,9 +247,9 @@ def _design_details(design) -> dict:
 def _synthesize(
     run_dir: Path, board, design, result: OpenSynthResult, say, remaining, place_route: bool, pnr_timeout_s: float | None
 ) -> None:
-    from hwgen.rtl.nextpnr import run_nextpnr
-    from hwgen.rtl.board_flow import after_route, prepare_placement
-    from hwgen.rtl.yosys import XILINX_DELAYS, logic_depth, run_yosys, stage_sources, synth_family
+    from hwgen.synth.open.nextpnr import run_nextpnr
+    from hwgen.synth.open.board_flow import after_route, prepare_placement
+    from hwgen.synth.open.yosys import XILINX_DELAYS, logic_depth, run_yosys, stage_sources, synth_family
     from hwgen.tools import find_tool
 
     family = synth_family(board)
@@ -345,7 +345,7 @@ def _synthesize(
         # The parallel ports exceed every package: place the design in-context inside the UART board
         # wrapper (or, for a board without pins, a 4-pin serial shifter), so the clock takes the global
         # network and I/O is real (nextpnr-ice40 has no out-of-context mode; on ECP5 the out-of-context
-        # mode routes the clock in fabric). See hwgen.rtl.board_flow.
+        # mode routes the clock in fabric). See hwgen.synth.open.board_flow.
         placement = prepare_placement(run_dir, board, design, arch, work, rtl_dir, say)
         placed_top, srcs = placement.top, placement.sources
         say(f"nextpnr: synthesizing {placed_top} ({placement.kind} wrapper for the {board.nextpnr.get('package')} package)")

@@ -29,7 +29,7 @@ import numpy as np
 import yaml
 
 from hwgen.errors import HwgenError
-from hwgen.estimate.model import FITTED_COSTS, FamilyParams
+from hwgen.synth.estimate.model import FITTED_COSTS, FamilyParams
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.yaml")
 TARGETS = ("dsp", "lut", "ff", "bram_18k", "latency")
@@ -296,5 +296,5 @@ def _load_cached(path: str, mtime: float) -> Calibration:
 def load_calibration(path: Path | None = None) -> Calibration:
     path = Path(path or CALIBRATION_FILE)
     if not path.is_file():
-        raise HwgenError(f"estimator calibration {path} is missing (rebuild it: python -m hwgen.estimate.calibrate)")
+        raise HwgenError(f"estimator calibration {path} is missing (rebuild it: python -m hwgen.synth.estimate.calibrate)")
     return _load_cached(str(path), path.stat().st_mtime)

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hwgen.errors import HwgenError
-from hwgen.estimate.calibration import FAMILIES, Calibration, load_calibration
-from hwgen.estimate.model import FITTED_COSTS, RESOURCES, estimate_structure
-from hwgen.estimate.project import read_project
+from hwgen.synth.estimate.calibration import FAMILIES, Calibration, load_calibration
+from hwgen.synth.estimate.model import FITTED_COSTS, RESOURCES, estimate_structure
+from hwgen.synth.estimate.project import read_project
 from hwgen.results import SynthResult
 
 MODEL_VERSION = "v2"

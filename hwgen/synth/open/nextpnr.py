@@ -1,8 +1,8 @@
 """nextpnr place-and-route for Lattice boards (ECP5, iCE40): achieved Fmax and utilization.
 
 The design's hundreds of parallel ports fit no package, so the pipelined module is placed
-in-context inside the UART board wrapper on the board's pins (hwgen.rtl.uart, hwgen.rtl.board_flow;
-a 4-pin serial shifter, hwgen.rtl.verilog.serial_io_wrapper, for a board without `pins:`): the
+in-context inside the UART board wrapper on the board's pins (hwgen.synth.open.uart, hwgen.synth.open.board_flow;
+a 4-pin serial shifter, hwgen.synth.open.verilog.serial_io_wrapper, for a board without `pins:`): the
 clock is promoted to the global network as on a real board. The report's worst register-to-
 register path gives the critical path's logic levels (`critical_path`). ECP5 uses nextpnr's electrostatic placer
 (`--placer static`): on the 6-bit digits MLP (35k LUT4 incl. carries, 42% of an 85F) the default
