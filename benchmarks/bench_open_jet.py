@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from hwgen.boards import load_board
     from hwgen.results import write_json
-    from hwgen.rtl import run_open_synth
+    from hwgen.synth.open import run_open_synth
 
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)

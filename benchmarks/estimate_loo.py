@@ -1,6 +1,6 @@
 """Leave-one-design-out and frozen held-out error of hwgen's analytical estimator (model v2).
 
-Every calibration point (hwgen/estimate/calibration.yaml: genuine vendor reports and hls4ml's own
+Every calibration point (hwgen/synth/estimate/calibration.yaml: genuine vendor reports and hls4ml's own
 C-synthesis baselines, each with provenance) is predicted with its whole *design* (the same hls4ml
 project synthesized by other tool versions) left out of the fit of its family. The points of the
 frozen held-out split (calibrate.HELDOUT_DESIGNS, listed below) are never in any fit; their error is
@@ -32,7 +32,7 @@ def smape(pairs: list[tuple[float, float]]) -> float | None:
 
 
 def predictions(rebuild: bool) -> list[dict]:
-    from hwgen.estimate.calibration import load_calibration
+    from hwgen.synth.estimate.calibration import load_calibration
 
     cal = load_calibration()
     rows = []
@@ -41,8 +41,8 @@ def predictions(rebuild: bool) -> list[dict]:
             ex = None if p.split == "heldout" else p.id
             rows.append({"point": p, "pred": {t: cal.predict(p, t, exclude=ex) for t in TARGETS}})
         return rows
-    from hwgen.estimate import baselines, calibrate
-    from hwgen.estimate.estimator import estimate_project
+    from hwgen.synth.estimate import baselines, calibrate
+    from hwgen.synth.estimate.estimator import estimate_project
 
     specs = {s["id"]: s for s in calibrate.POINTS}
     cases = {}
@@ -86,7 +86,7 @@ def table(rows: list[dict]) -> str:
 
 
 def main(argv=None) -> int:
-    from hwgen.estimate.calibrate import HELDOUT_DESIGNS
+    from hwgen.synth.estimate.calibrate import HELDOUT_DESIGNS
 
     ap = argparse.ArgumentParser(description="leave-one-design-out and held-out sMAPE of the hwgen estimator")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the hls4ml projects and estimate them end to end")
