@@ -249,3 +249,21 @@ def tool_version(text: str) -> tuple[str, str]:
         b = re.search(r"Build\s+(\d+)", text)
         build = b.group(1) if b else ""
     return m.group(1), build
+
+
+def csynth_header(path: Path, lines: list[str], section: str) -> tuple[str, str, dict]:
+    """(version, part, extra) from the '* Version:' / '* Target device:' header that Vivado HLS's
+    and Vitis HLS's C-synthesis reports share; `section` names where the header is, for errors."""
+    hdr = header_fields(lines)
+    version, build = tool_version(hdr.get("Version", ""))
+    if not version:
+        raise HwgenError(f"{path}: no '* Version:' line in {section}")
+    part = hdr.get("Target device", "")
+    if not part:
+        raise HwgenError(f"{path}: no '* Target device:' line in {section}")
+    extra = {"build": build, "product_family": hdr.get("Product family", ""),
+             "project": hdr.get("Project", ""), "solution": hdr.get("Solution", "")}
+    flow = re.search(r"\((.+?) Flow Target\)", hdr.get("Solution", ""))
+    if flow:
+        extra["flow_target"] = flow.group(1)
+    return version, part, extra

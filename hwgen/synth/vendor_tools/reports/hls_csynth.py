@@ -23,7 +23,7 @@ from hwgen.synth.vendor_tools.reports._common import (
     check_ends_with_table,
     count_cell,
     find_line,
-    header_fields,
+    csynth_header,
     int_or_none,
     is_num,
     need_table,
@@ -32,7 +32,6 @@ from hwgen.synth.vendor_tools.reports._common import (
     pct_cell,
     read_text,
     time_ns,
-    tool_version,
 )
 from hwgen.synth.vendor_tools.reports.record import VendorReport
 
@@ -74,18 +73,7 @@ def parse_csynth_rpt(path: Path, text: str) -> VendorReport:
     tool = "vivado_hls" if m.group(1) == "Vivado" else "vitis_hls"
     top = m.group(2)
     check_ends_with_table(path, lines)
-    hdr = header_fields(lines)
-    version, build = tool_version(hdr.get("Version", ""))
-    if not version:
-        raise HwgenError(f"{path}: no '* Version:' line in the report header")
-    part = hdr.get("Target device", "")
-    if not part:
-        raise HwgenError(f"{path}: no '* Target device:' line in the report header")
-    extra: dict[str, Any] = {"build": build, "product_family": hdr.get("Product family", ""),
-                             "project": hdr.get("Project", ""), "solution": hdr.get("Solution", "")}
-    flow = re.search(r"\((.+?) Flow Target\)", hdr.get("Solution", ""))
-    if flow:
-        extra["flow_target"] = flow.group(1)
+    version, part, extra = csynth_header(path, lines, "the report header")
 
     # Timing summary
     t_at = find_line(lines, r"^\s*\+ Timing\b")

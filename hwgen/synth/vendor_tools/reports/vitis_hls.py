@@ -14,7 +14,7 @@ from hwgen.synth.vendor_tools.reports._common import (
     check_ends_with_table,
     count_cell,
     find_line,
-    header_fields,
+    csynth_header,
     int_or_none,
     is_num,
     need_table,
@@ -22,7 +22,6 @@ from hwgen.synth.vendor_tools.reports._common import (
     pct_cell,
     read_text,
     time_ns,
-    tool_version,
 )
 from hwgen.synth.vendor_tools.reports.record import VendorReport
 
@@ -54,18 +53,7 @@ def parse_synthesis_summary(path: Path, text: str) -> VendorReport:
     lines = text.splitlines()
     top = re.search(r"^== Synthesis Summary Report of '([^']+)'", text, re.M).group(1)
     check_ends_with_table(path, lines)
-    hdr = header_fields(lines)
-    version, build = tool_version(hdr.get("Version", ""))
-    if not version:
-        raise HwgenError(f"{path}: no '* Version:' line in the General Information section")
-    part = hdr.get("Target device", "")
-    if not part:
-        raise HwgenError(f"{path}: no '* Target device:' line in the General Information section")
-    extra: dict[str, Any] = {"build": build, "product_family": hdr.get("Product family", ""),
-                             "project": hdr.get("Project", ""), "solution": hdr.get("Solution", "")}
-    flow = re.search(r"\((.+?) Flow Target\)", hdr.get("Solution", ""))
-    if flow:
-        extra["flow_target"] = flow.group(1)
+    version, part, extra = csynth_header(path, lines, "the General Information section")
     p_at = find_line(lines, r"^\+ Performance & Resource Estimates")
     perf = need_table(path, next_table(lines, p_at + 1) if p_at is not None else None, "Performance & Resource Estimates")
     cols = {
