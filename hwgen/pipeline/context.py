@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from hwgen.boards import Board
 from hwgen.errors import HwgenError
@@ -84,11 +84,16 @@ class RunContext:
     fingerprint: str
     synth_sources: tuple[str, ...] = ()
     progress: Progress = field(default_factory=lambda: Progress(0, quiet=True), compare=False)
-    # The runner's collector of one-line notices (shown at the end, kept in run.json).
-    notice: Callable[[str], None] = field(default=lambda text: None, compare=False)
-    # Stage results of this run so far, by stage name (set by the runner before each stage).
+    # One-line notices for the user (shown in the summary, kept in run.json): the context is
+    # frozen, these two collectors are what the stages add to.
+    notices: list[str] = field(default_factory=list, compare=False)
+    # Stage results of this run so far, by stage name (filled by the runner).
     results: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def run_dir(self) -> Path:
         return self.paths.root
+
+    def notice(self, text: str) -> None:
+        if text not in self.notices:
+            self.notices.append(text)

@@ -94,15 +94,13 @@ class Runner:
         self.manifest = manifest
         self.capture = capture_library_output
         self.results: dict[str, Any] = ctx.results
-        self.notices: list[str] = manifest.setdefault("notices", [])
+        # run.json's notices are the context's collector (an existing run's earlier ones first)
+        earlier = [n for n in manifest.get("notices") or [] if n not in ctx.notices]
+        ctx.notices[:0] = earlier
+        manifest["notices"] = self.notices = ctx.notices
         manifest.setdefault("applied", [])
         manifest.setdefault("stages", {})
         manifest.setdefault("synth_errors", {})
-        object.__setattr__(ctx, "notice", self.notice)
-
-    def notice(self, text: str) -> None:
-        if text not in self.notices:
-            self.notices.append(text)
 
     def _write_manifest(self) -> None:
         write_json(self.ctx.paths.manifest, self.manifest)
@@ -139,6 +137,9 @@ class Runner:
             records.append(rec)
             if rec.status == "ok":
                 done.add(stage.name)
+        reused = [label(r.stage) for r in records if r.status == "reused"]
+        if reused:
+            self.ctx.notice(f"reused from the earlier identical run whose synthesis had failed: {', '.join(reused)}")
         self.manifest["complete"] = all(r.status in ("ok", "reused") for r in records) and not self.manifest["synth_errors"]
         self._write_manifest()
         return records
@@ -162,7 +163,7 @@ class Runner:
         rec = StageRecord(stage.name, "reused", 0.0)
         self._record(rec)
         self.ctx.progress.index += 1
-        self.ctx.progress.note(f"{label(stage.name)}: reused from the earlier identical run in {old_run}")
+        self.ctx.progress.note(f"[{self.ctx.progress.index}/{self.ctx.progress.total}] {label(stage.name)}: reused from {old_run}")
         return rec
 
     def _run_one(self, stage: Stage) -> StageRecord:
@@ -181,13 +182,15 @@ class Runner:
                 text = f"{type(exc).__name__}: {text}"
             src = label(stage.name)
             self.manifest["synth_errors"][src] = text
-            self.notice(f"{src} synthesis FAILED: {text} (the run and its other results are kept)")
+            ctx.notice(f"{src} synthesis FAILED: {text} (the run and its other results are kept)")
             rec = StageRecord(stage.name, "failed", round(time.monotonic() - start, 3), error=text,
                               log=self._kept_log(log_rel))
             self._record(rec)
             return rec
         if stage.keeps_going:
-            self.manifest["synth_errors"].pop(label(stage.name), None)  # an earlier failure of it is mended
+            # an earlier failure of this source is mended: its error and notice go
+            self.manifest["synth_errors"].pop(label(stage.name), None)
+            self.notices[:] = [n for n in self.notices if not n.startswith(f"{label(stage.name)} synthesis FAILED:")]
         rec = StageRecord(stage.name, "ok", round(time.monotonic() - start, 3), log=self._kept_log(log_rel))
         self._record(rec)
         if stage.name == "train" and ctx.options.trained_from:
