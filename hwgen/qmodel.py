@@ -14,8 +14,14 @@ from hwgen.tfcompat import tf
 
 
 def _wq(p):
-    from qkeras import quantized_bits
+    """The QKeras quantizer of a spec precision: quantized_bits, or binary/ternary (alpha=1,
+    the forms hls4ml takes bit-exact)."""
+    from qkeras import binary, quantized_bits, ternary
 
+    if p.type == "binary":
+        return binary(alpha=1)
+    if p.type == "ternary":
+        return ternary(alpha=1)
     return quantized_bits(p.bits, p.integer, alpha=1)
 
 
@@ -61,6 +67,8 @@ class LayerStats:
     weight_count: int
     sparsity: float  # fraction of quantized kernel weights that are zero
     bops: float
+    kernel_shape: list[int] | None = None  # the kernel as the hardware holds it (e.g. [64, 32], [3, 3, 1, 8])
+    distinct_weights: int | None = None  # distinct quantized kernel values (weight sharing, binary/ternary)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -104,12 +112,15 @@ def layer_stats(model, input_bits: int) -> list[LayerStats]:
         sparsity = 0.0
         bops = 0.0
         out_bits = None
+        kernel_shape = distinct = None
         if cls in ("QDense", "QConv2D", "Dense", "Conv2D"):
             quantizers = getattr(layer, "get_quantizers", lambda: [None, None])()
             wb, wi = _quantizer_bits(quantizers[0] if quantizers else None)
             bb, _ = _quantizer_bits(quantizers[1] if len(quantizers) > 1 else None)
             ws = quantized_weights(layer)
             kernel = ws[0]
+            kernel_shape = [int(d) for d in kernel.shape]
+            distinct = int(np.unique(kernel).size)
             weight_count = int(kernel.size)
             weight_nonzero = int(np.count_nonzero(kernel))
             nonzero = int(sum(np.count_nonzero(w) for w in ws))
@@ -131,6 +142,7 @@ def layer_stats(model, input_bits: int) -> list[LayerStats]:
                 name=layer.name, type=cls, units=units, weight_bits=wb, weight_integer=wi, bias_bits=bb,
                 input_bits=None, activation_bits=out_bits, params=params, nonzero=nonzero,
                 weight_nonzero=weight_nonzero, weight_count=weight_count, sparsity=round(sparsity, 6), bops=bops,
+                kernel_shape=kernel_shape, distinct_weights=distinct,
             )
         )
     return stats

@@ -52,6 +52,9 @@ class Precision:
 
     bits: int
     integer: int
+    # 'fixed' (quantized_bits, alpha=1), or 'binary' / 'ternary' weights (QKeras binary/ternary,
+    # alpha=1: values +-1, and -1/0/+1); bits/integer then describe the stored type (2, 1).
+    type: str = "fixed"
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,12 @@ class PruningSpec:
     begin_epoch: int = 0
     end_epoch: int | None = None  # default: 80% of training
     frequency: int = 10  # pruning steps between mask updates
+    # weight: single weights (tfmot magnitude pruning); vector: rows of a conv kernel (one
+    # kernel row of one input channel for one filter); kernel: a whole kh x kw kernel of one
+    # (input channel, filter) pair; neuron: a Dense unit; filter: a conv filter. neuron/filter
+    # units are removed from the exported model (the next layer's inputs shrink with them).
+    granularity: str = "weight"
+    norm: str = "l1"  # ranking criterion of the structured granularities: l1 | l2
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,58 @@ class HlsSpec:
 
 
 @dataclass(frozen=True)
+class DistillationSpec:
+    """Knowledge distillation: the teacher (a spec, a zoo name, or a .h5/.keras model file)
+    guides the student through the softened-logit loss alpha*T^2*KL + (1-alpha)*CE."""
+
+    teacher: str
+    temperature: float = 4.0
+    alpha: float = 0.5
+
+
+@dataclass(frozen=True)
+class LowRankSpec:
+    """Dense layers W (m x n) replaced by two Dense layers (m x r, r x n) from the truncated
+    SVD, then fine-tuned with QAT. `rank` fixes r; `energy` picks the smallest r keeping that
+    fraction of the squared singular values."""
+
+    layers: tuple[str, ...]
+    rank: int | None = None
+    energy: float | None = None
+    fine_tune_epochs: int = 5
+
+
+@dataclass(frozen=True)
+class WeightSharingSpec:
+    """At most `clusters` distinct weight values per layer (on the layer's quantizer grid)."""
+
+    clusters: int
+    layers: tuple[str, ...] = ()  # () = every Dense/Conv layer
+    fine_tune_epochs: int = 3
+
+
+@dataclass(frozen=True)
+class AutoQuantSpec:
+    """Automatic mixed precision: per-layer weight/activation widths from `bits` chosen to
+    keep the accuracy drop against the widest width within `max_accuracy_drop`."""
+
+    max_accuracy_drop: float = 0.01
+    bits: tuple[int, ...] = (8, 6, 4, 3, 2)
+    search_epochs: int = 5
+
+
+@dataclass(frozen=True)
+class CompressionSpec:
+    distillation: DistillationSpec | None = None
+    low_rank: LowRankSpec | None = None
+    weight_sharing: WeightSharingSpec | None = None
+    auto_quant: AutoQuantSpec | None = None
+
+    def active(self) -> list[str]:
+        return [k for k in ("auto_quant", "distillation", "low_rank", "weight_sharing") if getattr(self, k) is not None]
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     name: str
     dataset: DatasetSpec
@@ -118,14 +179,26 @@ class ModelSpec:
     description: str = ""
     source_path: str | None = field(default=None, compare=False)
     class_names: tuple[str, ...] = ()  # explicit class list (spec `classes: [..]` / --classes); () = numbers only
+    compression: CompressionSpec = CompressionSpec()
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d.pop("source_path", None)
-        if not self.class_names:  # (keeps the fingerprints of specs without a class list unchanged)
+        # Keys at their defaults are left out, so the fingerprints of specs written before the
+        # key existed stay unchanged.
+        if not self.class_names:
             d.pop("class_names", None)
         else:
             d["class_names"] = list(self.class_names)
+        d["compression"] = {k: v for k, v in d["compression"].items() if v is not None}
+        if not d["compression"]:
+            d.pop("compression")
+        for key, default in (("granularity", "weight"), ("norm", "l1")):
+            if d["pruning"].get(key) == default:
+                d["pruning"].pop(key)
+        for prec in [d["input_precision"]] + [layer.get(w) for layer in d["layers"] for w in ("weight", "bias")]:
+            if prec and prec.get("type") == "fixed":
+                prec.pop("type")
         return d
 
     @classmethod
@@ -145,7 +218,18 @@ class ModelSpec:
                          "pool_size": pair(l.get("pool_size"))})
             for l in d.get("layers") or ()
         )
+        comp = d.get("compression") or {}
+        compression = CompressionSpec(
+            distillation=DistillationSpec(**comp["distillation"]) if comp.get("distillation") else None,
+            low_rank=LowRankSpec(**{**comp["low_rank"], "layers": tuple(comp["low_rank"]["layers"])})
+            if comp.get("low_rank") else None,
+            weight_sharing=WeightSharingSpec(**{**comp["weight_sharing"], "layers": tuple(comp["weight_sharing"]["layers"])})
+            if comp.get("weight_sharing") else None,
+            auto_quant=AutoQuantSpec(**{**comp["auto_quant"], "bits": tuple(comp["auto_quant"]["bits"])})
+            if comp.get("auto_quant") else None,
+        )
         return cls(
+            compression=compression,
             name=d["name"], dataset=DatasetSpec(**d["dataset"]), input_shape=tuple(d["input_shape"]),
             input_precision=Precision(**d["input_precision"]), layers=layers, n_classes=int(d["n_classes"]),
             pruning=PruningSpec(**(d.get("pruning") or {})), training=TrainingSpec(**(d.get("training") or {})),
@@ -213,8 +297,15 @@ def _pair(where: str, value: Any) -> tuple[int, int]:
     return (_int(where, value[0], 1, 64), _int(where, value[1], 1, 64))
 
 
-def _precision(where: str, raw: Any) -> Precision:
-    _check_keys(where, raw, {"bits", "integer"}, {"bits", "integer"})
+WEIGHT_TYPES = ("fixed", "binary", "ternary")
+
+
+def _precision(where: str, raw: Any, allow_type: bool = False) -> Precision:
+    if allow_type and isinstance(raw, dict) and raw.get("type", "fixed") != "fixed":
+        _check_keys(where, raw, {"type"}, {"type"})
+        kind = _choice(f"{where}.type", raw["type"], WEIGHT_TYPES)
+        return Precision(2, 1, kind)  # +-1 (and 0): stored as a 2-bit integer type
+    _check_keys(where, raw, {"bits", "integer", "type"} if allow_type else {"bits", "integer"}, {"bits", "integer"})
     bits = _int(f"{where}.bits", raw["bits"], 2, 32)
     integer = _int(f"{where}.integer", raw["integer"], 0, bits - 1)
     return Precision(bits, integer)
@@ -244,8 +335,13 @@ def _layer(where: str, raw: Any, index: int) -> LayerSpec:
         raise _err(f"{where}.name", f"{name!r} is reserved (hls4ml/C++/Verilog); choose another layer name")
     kw: dict[str, Any] = {"type": ltype, "name": name}
     if ltype in ("dense", "conv2d"):
-        kw["weight"] = _precision(f"{where}.weight", raw["weight"])
-        kw["bias"] = _precision(f"{where}.bias", raw["bias"]) if "bias" in raw else kw["weight"]
+        kw["weight"] = _precision(f"{where}.weight", raw["weight"], allow_type=True)
+        if "bias" in raw:
+            kw["bias"] = _precision(f"{where}.bias", raw["bias"])
+        elif kw["weight"].type != "fixed":  # a binary/ternary layer keeps 8-bit fixed-point biases
+            kw["bias"] = Precision(8, 3)
+        else:
+            kw["bias"] = kw["weight"]
     if ltype == "dense":
         kw["units"] = _int(f"{where}.units", raw["units"], 1, 4096)
     if ltype == "conv2d":
@@ -261,8 +357,88 @@ def _layer(where: str, raw: Any, index: int) -> LayerSpec:
     return LayerSpec(**kw)
 
 
+GRANULARITIES = ("weight", "vector", "kernel", "neuron", "filter")
+
+
+def _names(where: str, value: Any, layers: tuple[LayerSpec, ...], types: tuple[str, ...]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise _err(where, f"must be a non-empty list of layer names, got {value!r}")
+    by_name = {layer.name: layer for layer in layers}
+    for v in value:
+        if v not in by_name:
+            raise _err(where, f"names no layer {v!r}; layers: {sorted(by_name)}")
+        if by_name[v].type not in types:
+            raise _err(where, f"layer {v!r} is a {by_name[v].type} layer; it must be one of {list(types)}")
+    return tuple(value)
+
+
+def _compression(raw: dict, layers: tuple[LayerSpec, ...], layer_inputs: list[tuple[int, ...]],
+                 pruning: PruningSpec) -> CompressionSpec:
+    """The compression keys, each checked against the layers it names (before any work)."""
+    kinds = {layer.type for layer in layers}
+    if pruning.granularity == "neuron" and "dense" not in kinds:
+        raise _err("pruning.granularity", "'neuron' needs a dense layer to prune")
+    if pruning.granularity in ("filter", "kernel", "vector") and "conv2d" not in kinds:
+        raise _err("pruning.granularity", f"{pruning.granularity!r} prunes conv2d layers and this model has none; "
+                   "use 'neuron' (dense units) or 'weight'")
+    dist = low = share = auto = None
+    if raw.get("distillation") is not None:
+        d = raw["distillation"]
+        _check_keys("distillation", d, {"teacher", "temperature", "alpha"}, {"teacher"})
+        if not isinstance(d["teacher"], str) or not d["teacher"]:
+            raise _err("distillation.teacher", "must be a spec path, a zoo name or a .h5/.keras model file")
+        dist = DistillationSpec(
+            teacher=d["teacher"],
+            temperature=_float("distillation.temperature", d.get("temperature", 4.0), 0.5, 100.0),
+            alpha=_float("distillation.alpha", d.get("alpha", 0.5), 0.0, 1.0),
+        )
+    if raw.get("low_rank") is not None:
+        lr = raw["low_rank"]
+        _check_keys("low_rank", lr, {"layers", "rank", "energy", "fine_tune_epochs"}, {"layers"})
+        names = _names("low_rank.layers", lr["layers"], layers, ("dense",))
+        if (lr.get("rank") is None) == (lr.get("energy") is None):
+            raise _err("low_rank", "give exactly one of 'rank' (an integer) or 'energy' (a fraction in (0, 1])")
+        rank = None
+        if lr.get("rank") is not None:
+            rank = _int("low_rank.rank", lr["rank"], 1, 4096)
+            dims = {layer.name: (inp[0], layer.units) for layer, inp in zip(layers, layer_inputs) if layer.type == "dense"}
+            for n in names:
+                m, k = dims[n]
+                if rank >= min(m, k):
+                    raise _err("low_rank.rank", f"({rank}) must be smaller than layer {n!r}'s smaller side "
+                               f"({m} x {k}); a rank that large saves nothing")
+        low = LowRankSpec(
+            layers=names, rank=rank,
+            energy=_float("low_rank.energy", lr["energy"], 0.01, 1.0) if lr.get("energy") is not None else None,
+            fine_tune_epochs=_int("low_rank.fine_tune_epochs", lr.get("fine_tune_epochs", 5), 1, 10000),
+        )
+    if raw.get("weight_sharing") is not None:
+        ws = raw["weight_sharing"]
+        _check_keys("weight_sharing", ws, {"clusters", "layers", "fine_tune_epochs"}, {"clusters"})
+        share = WeightSharingSpec(
+            clusters=_int("weight_sharing.clusters", ws["clusters"], 2, 4096),
+            layers=_names("weight_sharing.layers", ws["layers"], layers, ("dense", "conv2d")) if "layers" in ws else (),
+            fine_tune_epochs=_int("weight_sharing.fine_tune_epochs", ws.get("fine_tune_epochs", 3), 0, 10000),
+        )
+    if raw.get("quantization") is not None:
+        q = raw["quantization"]
+        _check_keys("quantization", q, {"auto"}, {"auto"})
+        a = q["auto"]
+        _check_keys("quantization.auto", a, {"max_accuracy_drop", "bits", "search_epochs"})
+        bits = a.get("bits", [8, 6, 4, 3, 2])
+        if not isinstance(bits, list) or not bits:
+            raise _err("quantization.auto.bits", f"must be a non-empty list of widths, got {bits!r}")
+        bits = tuple(sorted({_int("quantization.auto.bits", b, 2, 16) for b in bits}, reverse=True))
+        auto = AutoQuantSpec(
+            max_accuracy_drop=_float("quantization.auto.max_accuracy_drop", a.get("max_accuracy_drop", 0.01), 0.0, 1.0),
+            bits=bits, search_epochs=_int("quantization.auto.search_epochs", a.get("search_epochs", 5), 1, 10000),
+        )
+    return CompressionSpec(distillation=dist, low_rank=low, weight_sharing=share, auto_quant=auto)
+
+
 def parse_spec(raw: Any, source: str = "<spec>") -> ModelSpec:
-    top = {"name", "description", "dataset", "input", "layers", "classes", "pruning", "training", "hls"}
+    top = {"name", "description", "dataset", "input", "layers", "classes", "pruning", "training", "hls",
+           "distillation", "low_rank", "weight_sharing", "quantization"}
     _check_keys("(top level)", raw, top, {"name", "dataset", "input", "layers", "classes"})
     name = raw["name"]
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name) or len(name) > MAX_NAME:
@@ -306,15 +482,17 @@ def parse_spec(raw: Any, source: str = "<spec>") -> ModelSpec:
     n_classes = len(class_names) if class_names else _int("classes", raw["classes"], 2, 10000)
     if layers[-1].units != n_classes:
         raise _err("layers", f"the last dense layer has {layers[-1].units} units but classes is {n_classes}")
-    _check_layer_shapes(tuple(shape), layers)
+    layer_inputs = _check_layer_shapes(tuple(shape), layers)
 
     pr = raw.get("pruning", {}) or {}
-    _check_keys("pruning", pr, {"target_sparsity", "begin_epoch", "end_epoch", "frequency"})
+    _check_keys("pruning", pr, {"target_sparsity", "begin_epoch", "end_epoch", "frequency", "granularity", "norm"})
     pruning = PruningSpec(
         target_sparsity=_float("pruning.target_sparsity", pr.get("target_sparsity", 0.0), 0.0, 0.99),
         begin_epoch=_int("pruning.begin_epoch", pr.get("begin_epoch", 0), 0, 10000),
         end_epoch=_int("pruning.end_epoch", pr["end_epoch"], 1, 10000) if pr.get("end_epoch") is not None else None,
         frequency=_int("pruning.frequency", pr.get("frequency", 10), 1, 100000),
+        granularity=_choice("pruning.granularity", pr.get("granularity", "weight"), GRANULARITIES),
+        norm=_choice("pruning.norm", pr.get("norm", "l1"), ("l1", "l2")),
     )
     tr = raw.get("training", {}) or {}
     _check_keys("training", tr, {"epochs", "batch_size", "optimizer", "learning_rate", "seed"})
@@ -335,7 +513,9 @@ def parse_spec(raw: Any, source: str = "<spec>") -> ModelSpec:
         io_type=_choice("hls.io_type", hl.get("io_type", "io_parallel"), IO_TYPES),
     )
     description = raw.get("description", "")
+    compression = _compression(raw, layers, layer_inputs, pruning)
     return ModelSpec(
+        compression=compression,
         name=name,
         description=str(description),
         dataset=dataset,
@@ -393,10 +573,13 @@ def check_schedule(pruning: PruningSpec, training: TrainingSpec, err=None) -> No
             raise err("pruning.end_epoch", f"({pruning.end_epoch}) must be after pruning.begin_epoch ({pruning.begin_epoch})")
 
 
-def _check_layer_shapes(shape: tuple[int, ...], layers: tuple[LayerSpec, ...]) -> None:
-    """Walk the shapes so a spec that cannot build fails here, naming the layer."""
+def _check_layer_shapes(shape: tuple[int, ...], layers: tuple[LayerSpec, ...]) -> list[tuple[int, ...]]:
+    """Walk the shapes so a spec that cannot build fails here, naming the layer; returns each
+    layer's input shape."""
     cur = shape
+    inputs: list[tuple[int, ...]] = []
     for i, layer in enumerate(layers):
+        inputs.append(cur)
         where = f"layers[{i}] ({layer.name})"
         if layer.type in ("conv2d", "maxpool2d"):
             if len(cur) != 3:
@@ -425,6 +608,7 @@ def _check_layer_shapes(shape: tuple[int, ...], layers: tuple[LayerSpec, ...]) -
             if len(cur) != 1:
                 raise _err(where, f"dense needs a 1-D input; add a 'flatten' layer before it (input {list(cur)})")
             cur = (layer.units,)
+    return inputs
 
 
 def apply_overrides(
@@ -466,7 +650,9 @@ def apply_overrides(
         return spec
 
     def width(prec: Precision | None, bits: int | None) -> Precision | None:
-        return Precision(bits, min(prec.integer, bits - 1)) if prec and bits is not None else prec
+        if prec is None or bits is None or prec.type != "fixed":  # binary/ternary stay what they are
+            return prec
+        return Precision(bits, min(prec.integer, bits - 1))
 
     layers = []
     for layer in spec.layers:

@@ -46,6 +46,8 @@ class TrainResult:
     layers: list[dict]
     input_precision: dict
     wall_s: float
+    # What each compression method did (hwgen.compress): {method: {"summary": {...}, "layers": [...]}}
+    compression: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -74,13 +76,46 @@ def _prunable(layer) -> bool:
     return type(layer).__name__ in ("QDense", "QConv2D")
 
 
+def compile_for_training(model, spec: ModelSpec, loss=None) -> None:
+    opt = {"adam": tf.keras.optimizers.Adam, "sgd": tf.keras.optimizers.SGD}[spec.training.optimizer]
+    model.compile(
+        optimizer=opt(learning_rate=spec.training.learning_rate),
+        loss=loss or tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+
+
+def fit_plain(spec: ModelSpec, ds: Dataset, progress: Progress | None, epochs: int | None = None):
+    """The spec built and trained with no compression method (a method's own reference, e.g.
+    distillation's student without a teacher, or a candidate width of auto_quant)."""
+    from hwgen.spec import CompressionSpec
+
+    plain = dataclasses.replace(spec, compression=CompressionSpec(),
+                                pruning=dataclasses.replace(spec.pruning, granularity="weight"))
+    if epochs is not None:
+        plain = dataclasses.replace(plain, training=dataclasses.replace(plain.training, epochs=epochs))
+    seed_everything(plain.training.seed)
+    model, _ = _fit(plain, ds, progress)
+    return model
+
+
 def _fit(spec: ModelSpec, ds: Dataset, progress: Progress | None):
+    """Train the spec; returns (model, compression records). Compression methods (hwgen.compress)
+    hook in before the build, into the training, and after it, in their documented order."""
     import tensorflow_model_optimization as tfmot
 
+    from hwgen.compress import CompressContext, active_methods
+
+    methods = active_methods(spec)
+    cctx = CompressContext(progress=progress)
+    for method in methods:
+        spec = method.prepare(spec, ds, cctx)
     model = build_qkeras_model(spec)
     steps_per_epoch = int(np.ceil(len(ds.X_train) / spec.training.batch_size))
     pr = spec.pruning
-    if pr.target_sparsity > 0:
+    # Structured granularities are the structured-pruning method's masks; tfmot prunes single weights.
+    magnitude = pr.target_sparsity > 0 and pr.granularity == "weight"
+    if magnitude:
         end_epoch = pr.end_epoch or max(pr.begin_epoch + 1, int(round(0.8 * spec.training.epochs)))
         schedule = tfmot.sparsity.keras.PolynomialDecay(
             initial_sparsity=0.0,
@@ -96,25 +131,31 @@ def _fit(spec: ModelSpec, ds: Dataset, progress: Progress | None):
             return layer
 
         model = tf.keras.models.clone_model(model, clone_function=wrap)
-    opt = {"adam": tf.keras.optimizers.Adam, "sgd": tf.keras.optimizers.SGD}[spec.training.optimizer]
-    model.compile(
-        optimizer=opt(learning_rate=spec.training.learning_rate),
-        loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
     callbacks = [_EpochLine(progress, spec.training.epochs)]
-    if pr.target_sparsity > 0:
+    if magnitude:
         callbacks.append(tfmot.sparsity.keras.UpdatePruningStep())
-    model.fit(
-        ds.X_train, ds.y_train, epochs=spec.training.epochs, batch_size=spec.training.batch_size,
-        shuffle=True, verbose=0, callbacks=callbacks,
-    )
-    if pr.target_sparsity > 0:
+    for method in methods:
+        callbacks += method.callbacks(spec, model, ds, cctx)
+    fitted = None
+    for method in methods:
+        fitted = method.fit(spec, model, ds, callbacks, cctx)
+        if fitted is not None:
+            model = fitted
+            break
+    if fitted is None:
+        compile_for_training(model, spec)
+        model.fit(
+            ds.X_train, ds.y_train, epochs=spec.training.epochs, batch_size=spec.training.batch_size,
+            shuffle=True, verbose=0, callbacks=callbacks,
+        )
+    if magnitude:
         model = tfmot.sparsity.keras.strip_pruning(model)
     # Rebuild a clean functional model (no pruning leftovers) holding the trained weights.
     clean = build_qkeras_model(spec)
     clean.set_weights(model.get_weights())
-    return clean
+    for method in methods:
+        spec, clean = method.finalize(spec, clean, ds, cctx)
+    return clean, {m.name: m.record(cctx) for m in methods}
 
 
 def _one_shot_prune(model, target: float):
@@ -142,11 +183,15 @@ def run_train(
 ) -> TrainResult:
     start = time.monotonic()
     seed_everything(spec.training.seed)
+    compression: dict = {}
     if trained:
-        model = _fit(spec, ds, progress)
+        model, compression = _fit(spec, ds, progress)
     else:
+        if spec.compression.active():
+            raise HwgenError(f"--untrained builds take no compression method (the spec asks for "
+                             f"{', '.join(spec.compression.active())}); train the model, or leave them out")
         model = _one_shot_prune(build_qkeras_model(spec), spec.pruning.target_sparsity)
-    return finish_model(spec, model, ds, paths, trained=trained, start=start)
+    return finish_model(spec, model, ds, paths, trained=trained, start=start, compression=compression)
 
 
 def save_train_artifacts(
@@ -169,7 +214,8 @@ def save_train_artifacts(
 
 
 def finish_model(
-    spec: ModelSpec, model, ds: Dataset, paths: RunPaths, *, trained: bool, start: float, transforms: dict | None = None
+    spec: ModelSpec, model, ds: Dataset, paths: RunPaths, *, trained: bool, start: float, transforms: dict | None = None,
+    compression: dict | None = None,
 ) -> TrainResult:
     """Save the model and test data, and measure what the report needs (shared with --model-file)."""
     from hwgen.hwform import logits_model
@@ -212,6 +258,7 @@ def finish_model(
         layers=[s.to_dict() for s in stats],
         input_precision={"bits": spec.input_precision.bits, "integer": spec.input_precision.integer, "hls": ap_fixed(spec.input_precision)},
         wall_s=round(time.monotonic() - start, 3),
+        compression=compression or {},
     )
     write_json(paths.train_json, result.to_dict())
     return result
