@@ -94,7 +94,8 @@ def test_report_round_trip_equals_report_json(run):
     assert build_report(RunPaths(run)).to_dict() == d
     # report.json keeps its documented top-level fields, in order
     assert list(d) == ["hwgen_version", "run", "model", "accuracy", "train", "convert", "csim", "rtl_sim", "synth",
-                       "baselines", "baseline_env", "software_best", "comparison", "stages", "synth_errors", "notices"]
+                       "baselines", "baseline_env", "software_best", "comparison", "compression", "stages", "synth_errors",
+                       "notices"]
     # most faithful source first; one comparison row per source with a latency, vs the best software row
     assert [s.kind for s in report.synth] == ["placed", "estimate"]
     assert [c["fpga_source"] for c in report.comparison] == ["nextpnr-ecp5-0.7", "estimate:v1"]

@@ -79,6 +79,7 @@ def build_report(run_dir: "Path | RunPaths") -> Report:
         baseline_env={k: v for k, v in baseline.items() if k != "baselines"} or None,
         software_best=metrics.software_best(baselines),
         comparison=metrics.comparison_rows(synth, baselines),
+        compression=dict(train.get("compression") or {}),
         stages=manifest.get("stages", {}),
         synth_errors=dict(manifest.get("synth_errors") or {}),
         notices=manifest.get("notices", []),

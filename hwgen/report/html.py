@@ -17,6 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
+from hwgen.report.compression import sections as compression_sections
+from hwgen.report.compression import text as compression_text
 from hwgen.report.metrics import (
     RESOURCE_LABELS, fmt, fpga_figures, num, synth_dict, utilization_pct,
 )
@@ -139,14 +141,21 @@ def _model(r: Report, plots: dict) -> dict:
     table = None
     if layers:
         rows = [
-            (l.get("name"), l.get("type"), l.get("units"), l.get("weight_bits"), l.get("weight_integer"),
-             l.get("activation_bits"), l.get("params"), l.get("nonzero"), num(l.get("sparsity")), num(l.get("bops")))
+            (l.get("name"), l.get("type"), compression_text(l.get("kernel_shape")) if l.get("kernel_shape") else None,
+             l.get("units"), l.get("weight_bits"), l.get("weight_integer"), l.get("activation_bits"), l.get("params"),
+             l.get("nonzero"), l.get("distinct_weights"), num(l.get("sparsity")), num(l.get("bops")))
             for l in layers
         ]
-        table = _table(("layer", "type", "units", "weight bits", "weight int bits", "activation bits", "params",
-                        "non-zero", "sparsity", "BOPs"), rows)
+        table = _table(("layer", "type", "kernel", "units", "weight bits", "weight int bits", "activation bits", "params",
+                        "non-zero", "distinct weights", "sparsity", "BOPs"), rows)
     return {"stats": stats, "source": model.get("source"), "table": table,
             "img": _img(plots.get("layers"), "Per-layer weight sparsity and bit widths")}
+
+
+def _compression(r: Report) -> list[dict]:
+    return [{"method": sec["method"], "summary": _table(("", ""), sec["summary"], "kv") if sec["summary"] else None,
+             "layers": _table(sec["headers"], sec["rows"]) if sec["rows"] else None}
+            for sec in compression_sections(r.compression)]
 
 
 def _bitexact(r: Report) -> dict:
@@ -348,6 +357,7 @@ def render_html(report: "Report | dict", run_dir: Path | None = None, plots: dic
         "header": _header(r, board),
         "accuracy": _accuracy(r),
         "model": _model(r, plots),
+        "compression": _compression(r),
         "bitexact": _bitexact(r),
         "synth": _synth(r, board, plots),
         "baselines": _baselines(r),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hwgen.report.compression import sections as compression_sections
+from hwgen.report.compression import text as compression_text
 from hwgen.report.metrics import fmt, resources_of, utilization_of
 from hwgen.report.model import Report, as_report
 
@@ -21,15 +23,22 @@ def render_markdown(report: "Report | dict") -> str:
         "",
         f"Parameters {fmt(model.get('params'))}, non-zero {fmt(model.get('nonzero'))}, sparsity {fmt(model.get('sparsity'))} (target {fmt(model.get('target_sparsity'))}), BOPs {fmt(model.get('bops'))}. Source: {model.get('source')}.",
         "",
-        "| layer | type | units | weight bits | act bits | params | non-zero | sparsity | BOPs |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| layer | type | kernel | units | weight bits | act bits | params | non-zero | distinct weights | sparsity | BOPs |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for layer in model.get("layers") or []:
         lines.append(
-            f"| {layer.get('name')} | {layer.get('type')} | {fmt(layer.get('units'))} | {fmt(layer.get('weight_bits'))} | "
+            f"| {layer.get('name')} | {layer.get('type')} | {compression_text(layer.get('kernel_shape'))} | "
+            f"{fmt(layer.get('units'))} | {fmt(layer.get('weight_bits'))} | "
             f"{fmt(layer.get('activation_bits'))} | {fmt(layer.get('params'))} | {fmt(layer.get('nonzero'))} | "
-            f"{fmt(layer.get('sparsity'))} | {fmt(layer.get('bops'))} |"
+            f"{fmt(layer.get('distinct_weights'))} | {fmt(layer.get('sparsity'))} | {fmt(layer.get('bops'))} |"
         )
+    for sec in compression_sections(r.compression):
+        lines += ["", f"## Compression: {sec['method']}", ""]
+        lines += [f"- {k}: {v}" for k, v in sec["summary"]]
+        if sec["rows"]:
+            lines += ["", "| " + " | ".join(sec["headers"]) + " |", "|" + "---|" * len(sec["headers"])]
+            lines += ["| " + " | ".join(row) + " |" for row in sec["rows"]]
     lines += ["", "## Accuracy", "", f"On {acc.get('dataset')} ({fmt(acc.get('n_test'))} test samples).", "", "| | value | source |", "|---|---|---|"]
     for key in ("float", "qkeras", "csim", "rtl_sim"):
         entry = acc.get(key)

@@ -33,6 +33,8 @@ class Report:
     baseline_env: dict[str, Any] | None = None  # the rest of baseline.json
     software_best: list[dict[str, Any]] = field(default_factory=list)
     comparison: list[dict[str, Any]] = field(default_factory=list)  # metrics.comparison_rows
+    # What each compression method changed (train.json `compression`: {method: {summary, layers}})
+    compression: dict[str, Any] = field(default_factory=dict)
     stages: dict[str, float] = field(default_factory=dict)
     # Synthesis sources that failed in this run, with why (the run and its other results kept).
     synth_errors: dict[str, str] = field(default_factory=dict)
@@ -65,7 +67,7 @@ class Report:
             raise ValueError(f"a report is a JSON object, not {type(data).__name__}")
         names = [f.name for f in dataclasses.fields(cls) if f.name != "extra"]
         kwargs: dict[str, Any] = {k: data[k] for k in names if k in data}
-        for key in ("run", "model", "accuracy", "stages", "synth_errors"):
+        for key in ("run", "model", "accuracy", "stages", "synth_errors", "compression"):
             if kwargs.get(key) is None:
                 kwargs.pop(key, None)
         for key in ("baselines", "software_best", "comparison", "notices"):

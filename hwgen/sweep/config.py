@@ -46,13 +46,16 @@ from hwgen import __version__
 from hwgen.errors import HwgenError
 from hwgen.spec import BACKENDS, IO_TYPES, STRATEGIES, ModelSpec, parse_spec
 
-TRAIN_AXES = ("bits", "weight_bits", "activation_bits", "sparsity", "seed", "epochs")
+# `method` names an entry of the sweep file's `methods:` (compression keys laid over the model
+# spec: pruning granularity, distillation, low_rank, weight_sharing, quantization.auto, ...).
+TRAIN_AXES = ("method", "bits", "weight_bits", "activation_bits", "sparsity", "seed", "epochs")
 HW_AXES = ("reuse_factor", "strategy", "io_type", "backend", "board")
 AXES = TRAIN_AXES + HW_AXES
 TOP_KEYS = (
     "name", "description", "model", "data", "epochs", "board", "synth", "clock_mhz", "accuracy",
-    "rtl_samples", "timeout_s", "axes", "points",
+    "rtl_samples", "timeout_s", "axes", "points", "methods",
 )
+BASELINE_METHOD = "baseline"  # the model spec as it is (always defined)
 SYNTH_SOURCES = ("estimate", "open", "vendor", "auto", "none")
 ACCURACY_CHOICES = ("csim", "qkeras")
 DEFAULT_BOARD = "pynq-z2"
@@ -79,6 +82,7 @@ class SweepConfig:
     axes: dict[str, tuple] = dataclasses.field(default_factory=dict)  # canonical order of AXES
     points: tuple[dict, ...] = ()
     source: str | None = None
+    methods: dict[str, dict] = dataclasses.field(default_factory=dict)  # name -> spec keys laid over the model
 
     def to_dict(self) -> dict:
         """The normalized sweep file (what `SWEEP_DIR/sweep.yaml` holds): self-contained, the
@@ -99,7 +103,15 @@ class SweepConfig:
             out["axes"] = {k: list(v) for k, v in self.axes.items()}
         if self.points:
             out["points"] = [dict(p) for p in self.points]
+        if self.methods:
+            out["methods"] = {k: dict(v) for k, v in self.methods.items()}
         return out
+
+    def method_spec(self, method: str | None) -> ModelSpec:
+        """The model spec of one compression method (the base spec for 'baseline')."""
+        if method in (None, BASELINE_METHOD):
+            return self.base
+        return parse_spec(overlay(self.model_raw, self.methods[method]), source=f"sweep methods.{method}")
 
 
 @dataclass
@@ -142,7 +154,19 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+def overlay(base: dict, changes: dict) -> dict:
+    """`base` with `changes` laid over it, mappings merged key by key (lists replaced)."""
+    out = dict(base)
+    for k, v in changes.items():
+        out[k] = overlay(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
 def _check_axis_value(where: str, axis: str, v: Any) -> Any:
+    if axis == "method":
+        if not isinstance(v, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", v):
+            raise _err(where, f"must be a method name defined under 'methods:' (or {BASELINE_METHOD!r}), got {v!r}")
+        return v
     if axis in ("bits", "weight_bits", "activation_bits"):
         if not _is_int(v) or not 2 <= v <= 32:
             raise _err(where, f"must be an integer in [2, 32], got {v!r}")
@@ -319,11 +343,31 @@ def parse_sweep(raw: Any, source: str | None = None, base_dir: Path | None = Non
     if not axes and not points:
         raise _err("axes", "the sweep has no points: give at least one axis value or one entry under 'points'")
 
+    methods_raw = raw.get("methods") or {}
+    if not isinstance(methods_raw, dict):
+        raise _err("methods", "must be a mapping of method name -> spec keys to lay over the model spec")
+    methods: dict[str, dict] = {}
+    for mname, changes in methods_raw.items():
+        _check_axis_value(f"methods.{mname}", "method", mname)
+        if mname == BASELINE_METHOD:
+            raise _err(f"methods.{mname}", f"{BASELINE_METHOD!r} is the model spec as it is; do not define it")
+        if not isinstance(changes, dict) or not changes:
+            raise _err(f"methods.{mname}", "must be a non-empty mapping of spec keys (e.g. {low_rank: {layers: [fc1], rank: 8}})")
+        try:
+            parse_spec(overlay(model_raw, changes), source=f"methods.{mname}")
+        except HwgenError as exc:
+            raise _err(f"methods.{mname}", str(exc)) from None
+        methods[mname] = changes
+    used = set(axes.get("method", ())) | {p["method"] for p in points if "method" in p}
+    unknown_methods = sorted(used - set(methods) - {BASELINE_METHOD})
+    if unknown_methods:
+        raise _err("method", f"names {unknown_methods} not defined under 'methods:' (defined: {sorted(methods)})")
+
     return SweepConfig(
         name=name, model_ref=model_ref, model_raw=model_raw, base=base, description=description,
         data=data, epochs=epochs, board=board, synth=synth, clock_mhz=float(clock) if clock is not None else None,
         accuracy=accuracy, rtl_samples=rtl_samples, timeout_s=float(timeout_s), axes=axes, points=tuple(points),
-        source=source,
+        source=source, methods=methods,
     )
 
 
@@ -436,7 +480,7 @@ def expand_points(cfg: SweepConfig) -> list[Point]:
     seen: set[str] = set()
     for given in combos:
         board = given.get("board", cfg.board)
-        spec = apply_point(cfg.base, given, cfg.epochs)
+        spec = apply_point(cfg.method_spec(given.get("method")), given, cfg.epochs)
         if board not in sources_cache:
             sources_cache[board] = resolve_sources(cfg.synth, board)
         synth = sources_cache[board]
@@ -447,7 +491,7 @@ def expand_points(cfg: SweepConfig) -> list[Point]:
         seen.add(h)
         wbits, abits = _widths(spec)
         params = {
-            "weight_bits": wbits, "activation_bits": abits, "sparsity": spec.pruning.target_sparsity,
+            "method": given.get("method", BASELINE_METHOD), "weight_bits": wbits, "activation_bits": abits, "sparsity": spec.pruning.target_sparsity,
             "seed": spec.training.seed, "epochs": spec.training.epochs, "reuse_factor": spec.hls.reuse_factor,
             "strategy": spec.hls.strategy, "io_type": spec.hls.io_type, "backend": spec.hls.backend, "board": board,
         }
@@ -457,8 +501,8 @@ def expand_points(cfg: SweepConfig) -> list[Point]:
     return out
 
 
-_LABEL_KEYS = ("bits", "sparsity", "seed", "epochs", "reuse_factor", "strategy", "io_type", "backend", "board")
-_LABEL_TRAIN = {"bits", "sparsity", "seed", "epochs"}
+_LABEL_KEYS = ("method", "bits", "sparsity", "seed", "epochs", "reuse_factor", "strategy", "io_type", "backend", "board")
+_LABEL_TRAIN = {"method", "bits", "sparsity", "seed", "epochs"}
 
 
 def _label(points: list[Point]) -> None:

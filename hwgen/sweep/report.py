@@ -16,7 +16,7 @@ from hwgen.results import read_json, write_atomic, write_json
 from hwgen.sweep.tasks import SCHEMA_POINT, now_iso, read_record
 
 SCHEMA_SWEEP = "hwgen-sweep/1"
-PARAM_COLUMNS = ("weight_bits", "activation_bits", "sparsity_target", "seed", "epochs", "reuse_factor", "strategy",
+PARAM_COLUMNS = ("method", "weight_bits", "activation_bits", "sparsity_target", "seed", "epochs", "reuse_factor", "strategy",
                  "io_type", "backend", "board")
 COLUMNS = (
     "id", "label", "status", "error_stage", "error",
@@ -78,7 +78,7 @@ def row_from_record(rec: dict, label: str | None = None, accuracy: str = "csim",
     bef = m.get("bit_exact_fraction")
     row = {
         "id": rec.get("id"), "label": label or rec.get("label"), "status": rec.get("status"),
-        "error_stage": rec.get("error_stage"), "error": rec.get("error"),
+        "error_stage": rec.get("error_stage"), "error": rec.get("error"), "method": p.get("method", "baseline"),
         "weight_bits": p.get("weight_bits"), "activation_bits": p.get("activation_bits"),
         "sparsity_target": p.get("sparsity"), "seed": p.get("seed"), "epochs": p.get("epochs"),
         "reuse_factor": p.get("reuse_factor"), "strategy": p.get("strategy"), "io_type": p.get("io_type"),
@@ -103,7 +103,7 @@ def row_from_record(rec: dict, label: str | None = None, accuracy: str = "csim",
 def pending_row(entry: dict) -> dict:
     row = {c: None for c in COLUMNS}
     p = entry.get("params") or {}
-    row.update({"id": entry["id"], "label": entry.get("label"), "status": "pending",
+    row.update({"id": entry["id"], "label": entry.get("label"), "status": "pending", "method": p.get("method", "baseline"),
                 "weight_bits": p.get("weight_bits"), "activation_bits": p.get("activation_bits"),
                 "sparsity_target": p.get("sparsity"), "seed": p.get("seed"), "epochs": p.get("epochs"),
                 "reuse_factor": p.get("reuse_factor"), "strategy": p.get("strategy"), "io_type": p.get("io_type"),
@@ -168,13 +168,24 @@ def plot_front(rows: list[dict], name: str, front: dict, path: Path, title: str,
     fig, ax = plt.subplots(figsize=(7.0, 4.6), dpi=110)
     on = [(r, x, y) for r, x, y in pts if r.get(f"pareto_{name}")]
     off = [(r, x, y) for r, x, y in pts if not r.get(f"pareto_{name}")]
-    if off:
-        ax.scatter([x for _, x, _ in off], [y for _, _, y in off], s=28, color="0.65", label="dominated", zorder=2)
+    methods = sorted({str(r.get("method") or "baseline") for r, _, _ in pts})
+    # With compression methods in the sweep each method has its own marker (grey: dominated,
+    # red: on the front); a plain sweep keeps one marker.
+    markers = dict(zip(methods, "osD^vP*XhH<>p")) if len(methods) > 1 else {methods[0]: "o"}
+    for m in methods:
+        sel = [(x, y) for r, x, y in off if str(r.get("method") or "baseline") == m]
+        if sel:
+            ax.scatter([x for x, _ in sel], [y for _, y in sel], s=28, color="0.65", marker=markers[m], zorder=2,
+                       label="dominated" if len(methods) == 1 else f"{m} (dominated)")
     on.sort(key=lambda t: (t[1], -t[2]))
     if on:
         xs, ys = [x for _, x, _ in on], [y for _, _, y in on]
         ax.step(xs, ys, where="post", color="tab:red", lw=1.2, alpha=0.7, zorder=3)
-        ax.scatter(xs, ys, s=46, color="tab:red", label="Pareto front", zorder=4, edgecolor="black", linewidth=0.5)
+        for m in methods:
+            sel = [(x, y) for r, x, y in on if str(r.get("method") or "baseline") == m]
+            if sel:
+                ax.scatter([x for x, _ in sel], [y for _, y in sel], s=46, color="tab:red", marker=markers[m], zorder=4,
+                           edgecolor="black", linewidth=0.5, label="Pareto front" if len(methods) == 1 else f"{m} (front)")
         for r, x, y in on:
             ax.annotate(str(r.get("label")), (x, y), textcoords="offset points", xytext=(5, 5), fontsize=7.5, zorder=5)
     xs_all = [x for _, x, _ in pts]
