@@ -372,6 +372,24 @@ def _names(where: str, value: Any, layers: tuple[LayerSpec, ...], types: tuple[s
     return tuple(value)
 
 
+def _check_teacher(teacher: str, input_shape: tuple[int, ...], n_classes: int) -> None:
+    """A teacher spec (path or zoo name) must see the same inputs and predict the same classes;
+    a model file must exist (its shapes are checked when it is loaded, before the student trains)."""
+    if teacher.endswith((".h5", ".keras")):
+        if not Path(teacher).is_file():
+            raise _err("distillation.teacher", f"model file {teacher!r} does not exist")
+        return
+    try:
+        t = load_spec(teacher)
+    except HwgenError as exc:
+        raise _err("distillation.teacher", f"{' '.join(str(exc).split())}") from None
+    if t.compression.distillation is not None:
+        raise _err("distillation.teacher", f"the teacher {teacher!r} is distilled itself; give it a plain spec")
+    if tuple(t.input_shape) != tuple(input_shape) or t.n_classes != n_classes:
+        raise _err("distillation.teacher", f"the teacher {teacher!r} maps inputs {list(t.input_shape)} to {t.n_classes} "
+                   f"classes, the student {list(input_shape)} to {n_classes}; they must match")
+
+
 def _compression(raw: dict, layers: tuple[LayerSpec, ...], layer_inputs: list[tuple[int, ...]],
                  pruning: PruningSpec) -> CompressionSpec:
     """The compression keys, each checked against the layers it names (before any work)."""
@@ -387,6 +405,7 @@ def _compression(raw: dict, layers: tuple[LayerSpec, ...], layer_inputs: list[tu
         _check_keys("distillation", d, {"teacher", "temperature", "alpha"}, {"teacher"})
         if not isinstance(d["teacher"], str) or not d["teacher"]:
             raise _err("distillation.teacher", "must be a spec path, a zoo name or a .h5/.keras model file")
+        _check_teacher(d["teacher"], layer_inputs[0] if layer_inputs else (), layers[-1].units)
         dist = DistillationSpec(
             teacher=d["teacher"],
             temperature=_float("distillation.temperature", d.get("temperature", 4.0), 0.5, 100.0),

@@ -86,3 +86,51 @@ def test_fingerprint_is_stable_and_sensitive():
     a, b = load_spec("digits_mlp"), load_spec("models/digits_mlp.yaml")
     assert a.fingerprint() == b.fingerprint()
     assert a.with_overrides(hls={"reuse_factor": 2}).fingerprint() != a.fingerprint()
+
+
+# --- compression keys (issue 13): every bad value refused before any work, naming the key ---
+
+@pytest.mark.parametrize(
+    "changes, needle",
+    [
+        ({"low_rank": {"layers": ["fc1"], "rank": 32}}, "low_rank.rank: (32) must be smaller than layer 'fc1'"),
+        ({"low_rank": {"layers": ["fc1"], "rank": 4, "energy": 0.9}}, "give exactly one of 'rank'"),
+        ({"low_rank": {"layers": ["relu1"], "rank": 4}}, "low_rank.layers: layer 'relu1' is a relu layer"),
+        ({"low_rank": {"layers": ["nope"], "rank": 4}}, "low_rank.layers: names no layer 'nope'"),
+        ({"low_rank": {"layers": ["fc1"], "energy": 1.5}}, "low_rank.energy"),
+        ({"weight_sharing": {"clusters": 1}}, "weight_sharing.clusters: must be in [2, 4096]"),
+        ({"weight_sharing": {"clusters": 4, "layers": ["relu1"]}}, "weight_sharing.layers"),
+        ({"pruning__granularity": "filter"}, "pruning.granularity: 'filter' prunes conv2d layers"),
+        ({"pruning__granularity": "channel"}, "pruning.granularity: must be one of"),
+        ({"pruning__norm": "l3"}, "pruning.norm"),
+        ({"distillation": {"teacher": "digits_cnn"}}, "distillation.teacher: the teacher 'digits_cnn' maps inputs [8, 8, 1]"),
+        ({"distillation": {"teacher": "jet_mlp"}}, "distillation.teacher: the teacher 'jet_mlp' maps inputs [16] to 5"),
+        ({"distillation": {"teacher": "missing.h5"}}, "distillation.teacher: model file 'missing.h5' does not exist"),
+        ({"distillation": {"teacher": "digits_mlp", "temperature": 0}}, "distillation.temperature"),
+        ({"distillation": {"temperature": 2}}, "distillation: missing required key(s) ['teacher']"),
+        ({"quantization": {"auto": {"max_accuracy_drop": 2}}}, "quantization.auto.max_accuracy_drop"),
+        ({"quantization": {"auto": {"bits": [1]}}}, "quantization.auto.bits"),
+        ({"quantization": {"manual": {}}}, "quantization: unknown key(s) ['manual']"),
+        ({"layers__0__weight": {"type": "quaternary"}}, "layers[0].weight.type: must be one of"),
+        ({"layers__0__weight": {"type": "binary", "bits": 4}}, "layers[0].weight: unknown key(s) ['bits']"),
+    ],
+)
+def test_bad_compression_values_name_the_key(changes, needle):
+    with pytest.raises(HwgenError) as err:
+        parse_spec(_with(**changes))
+    assert needle in str(err.value)
+
+
+def test_compression_keys_round_trip_and_leave_old_fingerprints_alone():
+    from hwgen.spec import ModelSpec
+
+    plain = parse_spec(_with())
+    assert "compression" not in plain.to_dict() and "granularity" not in plain.to_dict()["pruning"]
+    spec = parse_spec(_with(low_rank={"layers": ["fc1"], "energy": 0.9}, weight_sharing={"clusters": 8},
+                            distillation={"teacher": "digits_mlp", "temperature": 3},
+                            quantization={"auto": {"bits": [8, 4]}}, pruning__granularity="neuron",
+                            layers__0__weight={"type": "ternary"}))
+    assert spec.compression.active() == ["auto_quant", "distillation", "low_rank", "weight_sharing"]
+    assert spec.layers[0].weight.type == "ternary" and spec.compression.auto_quant.bits == (8, 4)
+    assert ModelSpec.from_dict(spec.to_dict()) == spec
+    assert spec.fingerprint() != plain.fingerprint()

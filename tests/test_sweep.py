@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import signal
+import re
 import subprocess
 import sys
 import time
@@ -383,3 +384,30 @@ def test_shipped_example_3x3_on_two_workers(tmp_path):
     assert {r["sparsity_target"] for r in rows} == {"0.0", "0.5", "0.75"}
     state = json.loads((out / "sweep.json").read_text())
     assert state["last_run"]["models_trained"] == 9 and state["last_run"]["computed"] == 9
+
+
+def test_compression_methods_are_a_sweep_axis(tmp_path):
+    """`methods:` lays compression keys over the model spec; `method` is a training axis (each
+    method its own trained model) and a column of sweep.csv; bad ones are refused by name."""
+    from hwgen.sweep import expand_points, parse_sweep
+
+    raw = {"name": "m", "model": "digits_mlp", "epochs": 2, "synth": ["estimate"],
+           "methods": {"neuron50": {"pruning": {"granularity": "neuron", "target_sparsity": 0.5}},
+                       "lr8": {"low_rank": {"layers": ["fc1"], "rank": 8}}},
+           "axes": {"method": ["baseline", "neuron50", "lr8"], "reuse_factor": [1, 2]}}
+    points = expand_points(parse_sweep(raw))
+    assert [p.params["method"] for p in points] == ["baseline"] * 2 + ["neuron50"] * 2 + ["lr8"] * 2
+    assert len({p.train_key for p in points}) == 3  # reuse factor is a hardware axis: models shared
+    by = {p.params["method"]: p.spec for p in points}
+    assert by["neuron50"].pruning.granularity == "neuron" and by["lr8"].compression.low_rank.rank == 8
+    assert by["baseline"].compression.active() == [] and points[0].label.startswith("baseline")
+    from hwgen.sweep.report import COLUMNS
+
+    assert "method" in COLUMNS
+    for bad, needle in [
+        ({"methods": {"lr": {"low_rank": {"layers": ["fc1"], "rank": 99}}}, "axes": {"method": ["lr"]}}, "methods.lr"),
+        ({"axes": {"method": ["nothing"]}}, "names ['nothing'] not defined under 'methods:'"),
+        ({"methods": {"baseline": {"low_rank": {}}}, "axes": {"method": ["baseline"]}}, "methods.baseline"),
+    ]:
+        with pytest.raises(HwgenError, match=re.escape(needle)):
+            parse_sweep({"name": "m", "model": "digits_mlp", **bad})
