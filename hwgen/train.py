@@ -187,9 +187,11 @@ def run_train(
     if trained:
         model, compression = _fit(spec, ds, progress)
     else:
-        if spec.compression.active():
+        from hwgen.compress import requested
+
+        if requested(spec):
             raise HwgenError(f"--untrained builds take no compression method (the spec asks for "
-                             f"{', '.join(spec.compression.active())}); train the model, or leave them out")
+                             f"{', '.join(requested(spec))}); train the model, or leave them out")
         model = _one_shot_prune(build_qkeras_model(spec), spec.pruning.target_sparsity)
     return finish_model(spec, model, ds, paths, trained=trained, start=start, compression=compression)
 

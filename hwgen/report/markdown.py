@@ -8,6 +8,17 @@ from hwgen.report.metrics import fmt, resources_of, utilization_of
 from hwgen.report.model import Report, as_report
 
 
+def _target_of(r: Report) -> str:
+    """What the pruning target counts when it is not single weights (structured pruning removes
+    or zeroes whole groups, so the weight sparsity above is of what remains)."""
+    summary = (r.compression.get("structured") or {}).get("summary") or {}
+    gran = summary.get("granularity")
+    if not gran:
+        return ""
+    removed = " removed" if gran in ("neuron", "filter") else " zeroed"
+    return f" of {gran} groups,{removed}; see Compression: structured"
+
+
 def render_markdown(report: "Report | dict") -> str:
     r = as_report(report)
     run, model, acc = r.run, r.model, r.accuracy
@@ -21,7 +32,7 @@ def render_markdown(report: "Report | dict") -> str:
         "",
         "## Model",
         "",
-        f"Parameters {fmt(model.get('params'))}, non-zero {fmt(model.get('nonzero'))}, sparsity {fmt(model.get('sparsity'))} (target {fmt(model.get('target_sparsity'))}), BOPs {fmt(model.get('bops'))}. Source: {model.get('source')}.",
+        f"Parameters {fmt(model.get('params'))}, non-zero {fmt(model.get('nonzero'))}, sparsity {fmt(model.get('sparsity'))} (target {fmt(model.get('target_sparsity'))}{_target_of(r)}), BOPs {fmt(model.get('bops'))}. Source: {model.get('source')}.",
         "",
         "| layer | type | kernel | units | weight bits | act bits | params | non-zero | distinct weights | sparsity | BOPs |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
