@@ -174,6 +174,10 @@ def test_low_rank_with_a_fixed_rank(tmp_path):
     # accumulator type, so the hardware still computes exactly what QKeras computes.
     conv = {l["name"]: l for l in _read(run, "convert.json")["layers"]}
     assert conv["fc1_lr"]["class"] == "Dense" and conv["fc1"]["class"] == "Dense"
+    for e in by.values():  # the record's accumulator width is the one hls4ml derived
+        first = e["factor_names"][0]
+        assert conv[first]["result"].startswith(f"fixed<{e['intermediate_bits']},"), (conv[first], e)
+        assert e["bops_after_at_intermediate_bits"] < e["bops_after"]
     assert _read(run, "csim.json")["bit_exact_fraction"] == 1.0
 
 

@@ -76,22 +76,38 @@ def _check_names(layers) -> None:
             raise HwgenError(f"low_rank: layer {n!r} would collide with the node hls4ml generates for {owner!r}")
 
 
-class _KeepZeros:
-    """Keeps the pruned (zero) kernel weights of the layers not factorized at zero while
-    fine-tuning, so the factorization does not undo the pruning of the rest of the network."""
+def keep_zeros_callback(model, keep: dict[str, np.ndarray]):
+    """A callback that holds the pruned (zero) kernel weights of the layers not factorized at zero
+    while fine-tuning, so the factorization does not undo the pruning of the rest of the network."""
+    from hwgen.tfcompat import tf
 
-    @staticmethod
-    def callback(model, keep: dict[str, np.ndarray]):
-        from hwgen.tfcompat import tf
+    class KeepZeros(tf.keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            for name, mask in keep.items():
+                kernel = model.get_layer(name).kernel
+                kernel.assign(kernel * mask)
 
-        class KeepZeros(tf.keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                for name, mask in keep.items():
-                    layer = model.get_layer(name)
-                    kernel = layer.kernel
-                    kernel.assign(kernel * mask)
+    return KeepZeros()
 
-        return KeepZeros()
+
+def _input_bits(spec) -> dict[str, int | None]:
+    """Bits of each layer's input as hwgen.qmodel.layer_stats tracks them (None: an accumulator)."""
+    bits: int | None = spec.input_precision.bits
+    out = {}
+    for layer in spec.layers:
+        out[layer.name] = bits
+        if layer.type in ("dense", "conv2d"):
+            bits = None
+        elif layer.type == "relu":
+            bits = layer.bits
+    return out
+
+
+def _bops(stats, b_a: int) -> float:
+    """layer_stats's BOPs of a dense layer at input width b_a (Hawks et al. 2021)."""
+    m, n = stats.kernel_shape[-1], int(np.prod(stats.kernel_shape[:-1]))
+    b_w = stats.weight_bits or 32
+    return float(m * n * ((1 - stats.sparsity) * b_a * b_w + b_a + b_w + math.log2(max(n, 2))))
 
 
 class LowRank(Method):
@@ -168,14 +184,26 @@ class LowRank(Method):
         acc_factored = _accuracy(reference_logits(new_model, ds.X_test), ds.y_test)
         cctx.update(f"low_rank: fine-tuning the factorized model for {lr.fine_tune_epochs} epoch(s)")
         compile_for_training(new_model, new_spec)
-        callbacks = [_KeepZeros.callback(new_model, keep)] if keep else []
+        callbacks = [keep_zeros_callback(new_model, keep)] if keep else []
         new_model.fit(ds.X_train, ds.y_train, epochs=lr.fine_tune_epochs, batch_size=spec.training.batch_size,
                       shuffle=True, verbose=0, callbacks=callbacks)
         acc_after = _accuracy(reference_logits(new_model, ds.X_test), ds.y_test)
         after_stats = {s.name: s for s in layer_stats(new_model, bits_in)}
+        in_bits = _input_bits(new_spec)
         for entry in entries:
+            entry["nonzero_before"] = int(before_stats[entry["layer"]].nonzero)
             if entry["factored"]:
-                entry["bops_after"] = float(sum(after_stats[n].bops for n in entry["factor_names"]))
+                first, second = (after_stats[n] for n in entry["factor_names"])
+                entry["bops_after"] = float(first.bops + second.bops)
+                entry["nonzero_after"] = int(first.nonzero + second.nonzero)
+                # layer_stats takes the second factor's input (an accumulator) as 32 bits; the exact
+                # accumulator hls4ml gives it is input + weight bits + log2(fan-in) + 1 (the bias).
+                m = entry["shape_before"][0]
+                acc = (in_bits[first.name] or 32) + first.weight_bits + math.ceil(math.log2(max(m, 2))) + 1
+                entry["intermediate_bits"] = int(acc)
+                entry["bops_after_at_intermediate_bits"] = float(first.bops + _bops(second, acc))
+            else:
+                entry["nonzero_after"] = int(after_stats[entry["layer"]].nonzero)
         cctx.records[self.name] = {
             "summary": {
                 "rank": lr.rank, "energy": lr.energy, "fine_tune_epochs": lr.fine_tune_epochs,
@@ -185,7 +213,10 @@ class LowRank(Method):
                 "bops_before": float(sum(s.bops for s in before_stats.values())),
                 "bops_after": float(sum(s.bops for s in after_stats.values())),
                 "bops_note": ("hwgen.qmodel.layer_stats counts a layer's input as 32 bits when it is an "
-                              "accumulator with no quantized activation before it, as the second factor's is"),
+                              "accumulator with no quantized activation before it, as the second factor's is; "
+                              "each layer's bops_after_at_intermediate_bits uses the exact accumulator width"),
+                "nonzero_before": int(sum(s.nonzero for s in before_stats.values())),
+                "nonzero_after": int(sum(s.nonzero for s in after_stats.values())),
                 "accuracy_before": acc_before, "accuracy_factored": acc_factored, "accuracy_after": acc_after,
             },
             "layers": entries,
