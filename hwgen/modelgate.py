@@ -64,6 +64,7 @@ DATA_CLASSES = frozenset({
 })
 # `module` values Keras 2.15 writes for the classes above; Keras imports this module by name.
 ALLOWED_MODULES = frozenset({
+    "keras",  # what Keras writes for a Sequential model in the .keras format (the package itself, already imported)
     "keras.layers", "keras.initializers", "keras.regularizers", "keras.constraints", "keras.activations",
     "keras.models", "keras.src.engine.functional", "keras.src.engine.sequential", "keras.src.engine.training",
     "keras.engine.functional", "keras.engine.sequential", "keras.engine.training",

@@ -372,15 +372,29 @@ def _names(where: str, value: Any, layers: tuple[LayerSpec, ...], types: tuple[s
     return tuple(value)
 
 
-def _check_teacher(teacher: str, input_shape: tuple[int, ...], n_classes: int) -> None:
+def resolve_teacher(teacher: str, spec_source: str | None) -> Path | None:
+    """The distillation teacher as a file: relative to the student's spec file first, then to
+    the working directory; None when it names no file (a zoo name)."""
+    path = Path(teacher)
+    if path.is_absolute():
+        return path if path.exists() else None
+    if spec_source and Path(spec_source).is_file():
+        beside = Path(spec_source).resolve().parent / path
+        if beside.exists():
+            return beside
+    return path if path.exists() else None
+
+
+def _check_teacher(teacher: str, input_shape: tuple[int, ...], n_classes: int, source: str | None) -> None:
     """A teacher spec (path or zoo name) must see the same inputs and predict the same classes;
     a model file must exist (its shapes are checked when it is loaded, before the student trains)."""
+    found = resolve_teacher(teacher, source)
     if teacher.endswith((".h5", ".keras")):
-        if not Path(teacher).is_file():
+        if found is None or not found.is_file():
             raise _err("distillation.teacher", f"model file {teacher!r} does not exist")
         return
     try:
-        t = load_spec(teacher)
+        t = load_spec(found if found is not None else teacher)
     except HwgenError as exc:
         raise _err("distillation.teacher", f"{' '.join(str(exc).split())}") from None
     if t.compression.distillation is not None:
@@ -391,7 +405,7 @@ def _check_teacher(teacher: str, input_shape: tuple[int, ...], n_classes: int) -
 
 
 def _compression(raw: dict, layers: tuple[LayerSpec, ...], layer_inputs: list[tuple[int, ...]],
-                 pruning: PruningSpec) -> CompressionSpec:
+                 pruning: PruningSpec, source: str | None = None) -> CompressionSpec:
     """The compression keys, each checked against the layers it names (before any work)."""
     kinds = {layer.type for layer in layers}
     if pruning.granularity == "neuron" and "dense" not in kinds:
@@ -405,7 +419,7 @@ def _compression(raw: dict, layers: tuple[LayerSpec, ...], layer_inputs: list[tu
         _check_keys("distillation", d, {"teacher", "temperature", "alpha"}, {"teacher"})
         if not isinstance(d["teacher"], str) or not d["teacher"]:
             raise _err("distillation.teacher", "must be a spec path, a zoo name or a .h5/.keras model file")
-        _check_teacher(d["teacher"], layer_inputs[0] if layer_inputs else (), layers[-1].units)
+        _check_teacher(d["teacher"], layer_inputs[0] if layer_inputs else (), layers[-1].units, source)
         dist = DistillationSpec(
             teacher=d["teacher"],
             temperature=_float("distillation.temperature", d.get("temperature", 4.0), 0.5, 100.0),
@@ -532,7 +546,7 @@ def parse_spec(raw: Any, source: str = "<spec>") -> ModelSpec:
         io_type=_choice("hls.io_type", hl.get("io_type", "io_parallel"), IO_TYPES),
     )
     description = raw.get("description", "")
-    compression = _compression(raw, layers, layer_inputs, pruning)
+    compression = _compression(raw, layers, layer_inputs, pruning, source)
     return ModelSpec(
         compression=compression,
         name=name,

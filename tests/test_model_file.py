@@ -70,3 +70,21 @@ def test_unknown_custom_object_is_refused(tmp_path, capsys):
 def test_model_file_without_data_or_missing(tmp_path, capsys):
     assert run_cli("flow", "--model-file", tmp_path / "nope.h5", "--out", tmp_path / "r") == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_sequential_keras_archive_passes_the_gate(tmp_path):
+    """Keras stores `"module": "keras"` at the top of a Sequential model's .keras config; that
+    is Keras itself, not code from the file (found when a distillation teacher was refused)."""
+    import json
+    import zipfile
+
+    from hwgen.modelgate import check_model_file
+    from hwgen.tfcompat import tf
+    from qkeras import QDense, quantized_bits
+
+    model = tf.keras.Sequential([tf.keras.Input((4,)), QDense(3, kernel_quantizer=quantized_bits(6, 0, alpha=1),
+                                                              bias_quantizer=quantized_bits(6, 0, alpha=1), name="d")])
+    model.save(tmp_path / "seq.keras")
+    config = json.loads(zipfile.ZipFile(tmp_path / "seq.keras").read("config.json"))
+    assert config.get("module") == "keras"
+    check_model_file(tmp_path / "seq.keras")

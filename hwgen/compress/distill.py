@@ -29,11 +29,12 @@ def _accuracy(logits: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(np.argmax(logits, axis=1) == y)) if len(y) else float("nan")
 
 
-def _resolve(teacher: str) -> Path | None:
-    """The teacher as a file, as the spec parser resolved it (hwgen.spec._check_teacher: as given,
-    absolute or relative to the working directory), or None for a zoo name."""
-    path = Path(teacher)
-    return path if path.exists() else None
+def _resolve(teacher: str, spec_source: str | None) -> Path | None:
+    """The teacher as a file, resolved as the spec parser did (hwgen.spec.resolve_teacher:
+    beside the student's spec file, else the working directory), or None for a zoo name."""
+    from hwgen.spec import resolve_teacher
+
+    return resolve_teacher(teacher, spec_source)
 
 
 def _err(msg: str) -> HwgenError:
@@ -134,7 +135,7 @@ class Distillation(Method):
         from hwgen.train import fit_plain, seed_everything
 
         d = spec.compression.distillation
-        path = _resolve(d.teacher)
+        path = _resolve(d.teacher, spec.source_path)
         is_file = d.teacher.endswith(MODEL_SUFFIXES)
         if is_file and path is None:
             raise _err(f"model file {d.teacher!r} does not exist")

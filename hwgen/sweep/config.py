@@ -111,7 +111,9 @@ class SweepConfig:
         """The model spec of one compression method (the base spec for 'baseline')."""
         if method in (None, BASELINE_METHOD):
             return self.base
-        return parse_spec(overlay(self.model_raw, self.methods[method]), source=f"sweep methods.{method}")
+        # source: the sweep file, so that a method's relative paths (a distillation teacher) are
+        # found beside it
+        return parse_spec(overlay(self.model_raw, self.methods[method]), source=self.source or f"methods.{method}")
 
 
 @dataclass
@@ -354,7 +356,7 @@ def parse_sweep(raw: Any, source: str | None = None, base_dir: Path | None = Non
         if not isinstance(changes, dict) or not changes:
             raise _err(f"methods.{mname}", "must be a non-empty mapping of spec keys (e.g. {low_rank: {layers: [fc1], rank: 8}})")
         try:
-            parse_spec(overlay(model_raw, changes), source=f"methods.{mname}")
+            parse_spec(overlay(model_raw, changes), source=source or f"methods.{mname}")
         except HwgenError as exc:
             raise _err(f"methods.{mname}", str(exc)) from None
         methods[mname] = changes
