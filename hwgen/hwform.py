@@ -308,6 +308,22 @@ def _activation_problem(act, where: str) -> str | None:
     return None
 
 
+def _input_layer(layer):
+    """The layer feeding `layer` in its model (None when there is not exactly one)."""
+    try:
+        inbound = layer._inbound_nodes[0].inbound_layers
+    except (AttributeError, IndexError):
+        return None
+    if isinstance(inbound, (list, tuple)):
+        return inbound[0] if len(inbound) == 1 else None
+    return inbound
+
+
+def _binary_or_ternary_kernel(layer) -> bool:
+    q = getattr(layer, "kernel_quantizer_internal", None) if layer is not None else None
+    return type(q).__name__ in ("binary", "ternary")
+
+
 def _power_of_two(n: int) -> bool:
     return n > 0 and n & (n - 1) == 0
 
@@ -490,6 +506,13 @@ def _convert_layer(layer, cls, x, row, is_last, weight_precision, extra_config, 
         problem = _activation_problem(act, name)
         if problem:
             raise _Refuse(problem)
+        if type(act).__name__ == "ternary" and _binary_or_ternary_kernel(_input_layer(layer)):
+            # Measured: after a Dense with fixed-point weights hls4ml 1.3 folds the ternary into a
+            # thresholded batch norm at QKeras's +-0.33 (exact); after binary/ternary weights it
+            # keeps its standalone ternary_tanh, which thresholds at +-1 (0.0 of samples match).
+            raise _Refuse("a ternary activation directly after a layer with binary/ternary weights becomes hls4ml's "
+                          "ternary_tanh, which thresholds at +-1 instead of QKeras's +-0.33; give the layer before it "
+                          "quantized_bits weights, or use a binary or quantized_relu activation")
         if act_name == "linear":
             row.rewritten = "linear activation removed"
             return x

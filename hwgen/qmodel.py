@@ -42,6 +42,10 @@ def build_qkeras_model(spec: ModelSpec, dtype: str = "float32") -> "tf.keras.Mod
             )(x)
         elif layer.type == "relu":
             x = QActivation(quantized_relu(layer.bits, layer.integer), **kw)(x)
+        elif layer.type in ("binary", "ternary"):
+            from qkeras import binary, ternary
+
+            x = QActivation(binary(alpha=1) if layer.type == "binary" else ternary(alpha=1), **kw)(x)
         elif layer.type == "maxpool2d":
             x = tf.keras.layers.MaxPooling2D(layer.pool_size, **kw)(x)
         elif layer.type == "flatten":

@@ -19,7 +19,9 @@ from hwgen.errors import HwgenError
 from hwgen.resources import data_dir
 
 DATASETS = ("digits", "jet_hlf", "npz", "synthetic")
-LAYER_TYPES = ("dense", "conv2d", "relu", "maxpool2d", "flatten")
+# binary / ternary: QKeras binary (x >= 0 -> +1, else -1) and ternary (|x| >= 0.33 -> sign(x), else 0)
+# activations, alpha 1; hls4ml makes both bit-exact without batch normalization.
+LAYER_TYPES = ("dense", "conv2d", "relu", "maxpool2d", "flatten", "binary", "ternary")
 OPTIMIZERS = ("adam", "sgd")
 STRATEGIES = ("latency", "resource")
 IO_TYPES = ("io_parallel", "io_stream")
@@ -322,6 +324,8 @@ def _layer(where: str, raw: Any, index: int) -> LayerSpec:
         "relu": common | {"bits", "integer"},
         "maxpool2d": common | {"pool_size"},
         "flatten": common,
+        "binary": common,
+        "ternary": common,
     }[ltype]
     required = {"dense": {"units", "weight"}, "conv2d": {"filters", "kernel_size", "weight"}, "relu": {"bits"}}.get(
         ltype, set()
@@ -408,6 +412,19 @@ def _compression(raw: dict, layers: tuple[LayerSpec, ...], layer_inputs: list[tu
                  pruning: PruningSpec, source: str | None = None) -> CompressionSpec:
     """The compression keys, each checked against the layers it names (before any work)."""
     kinds = {layer.type for layer in layers}
+    for before, layer in zip(layers, layers[1:]):
+        if layer.type == "ternary" and before.weight is not None and before.weight.type != "fixed":
+            # the same construct hwgen.hwform refuses in a model file (measured 0.0 bit-exact)
+            raise _err(f"layers ({layer.name})", f"a ternary activation directly after {before.name!r}'s "
+                       f"{before.weight.type} weights becomes hls4ml's ternary_tanh, which thresholds at +-1 instead "
+                       "of QKeras's +-0.33; give that layer fixed-point weights or use a binary/relu activation")
+    binary = [layer.name for layer in layers if layer.weight is not None and layer.weight.type == "binary"]
+    if binary and pruning.target_sparsity > 0:
+        raise _err("pruning.target_sparsity", f"binary weights cannot be zero (QKeras binary maps 0 to +1), so layers "
+                   f"{binary} cannot be pruned; use ternary weights (-1/0/+1) or no pruning")
+    if pruning.granularity in ("neuron", "filter") and pruning.target_sparsity > 0 and "binary" in kinds:
+        raise _err("pruning.granularity", f"{pruning.granularity!r} removes units whose output is 0, and a binary "
+                   "activation maps 0 to +1; use ternary activations, or 'weight'/'kernel' granularity")
     if pruning.granularity == "neuron" and "dense" not in kinds:
         raise _err("pruning.granularity", "'neuron' needs a dense layer to prune")
     if pruning.granularity in ("filter", "kernel", "vector") and "conv2d" not in kinds:

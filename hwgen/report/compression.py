@@ -13,10 +13,11 @@ from hwgen.report.metrics import fmt
 
 
 def text(value: Any) -> str:
-    """A record value as compact text: shapes as 64x32, mappings as k=v."""
+    """A record value as compact text: shapes (lists of integers) as 64x32, other lists
+    comma-separated, mappings as k=v."""
     if isinstance(value, (list, tuple)):
-        if value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-            return "x".join(fmt(v) for v in value)
+        if value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return "x".join(fmt(v) for v in value)  # a shape
         return ", ".join(text(v) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}={text(v)}" for k, v in value.items())
