@@ -33,7 +33,7 @@ LAYERS: dict[str, LayerSupport] = {
     "QDepthwiseConv2DBatchnorm": LayerSupport("exact", False, "as QConv2DBatchnorm"),
     "BatchNormalization": LayerSupport("measured", False, "float32 in QKeras: run with 24-bit scale/offset, agreement measured and reported, never called bit-exact; --fold-batchnorm makes it exact"),
     "QBatchNormalization": LayerSupport("measured", False, "as BatchNormalization (QKeras still computes it in float32)"),
-    "QActivation": LayerSupport("exact", True, "quantized_relu (no leak), quantized_bits(alpha=1), binary, ternary; 'relu'/'linear'"),
+    "QActivation": LayerSupport("exact", True, "quantized_relu (no leak), quantized_bits(alpha=1), binary, ternary (not directly after binary/ternary weights); 'relu'/'linear'"),
     "Activation": LayerSupport("exact", True, "relu, linear; softmax/sigmoid only as the last layer (left out, logits compared)"),
     "ReLU": LayerSupport("exact", True, "plain ReLU (no max_value/negative_slope/threshold)"),
     "Softmax": LayerSupport("exact", True, "only as the last layer: left out, logits compared"),
