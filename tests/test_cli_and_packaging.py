@@ -41,7 +41,7 @@ def test_wheel_ships_zoo_boards_and_sim_sources(tmp_path):
     assert "hwgen/boardspecs/pynq-z2.yaml" in names and "hwgen/boardspecs/ulx3s-85f.yaml" in names
     assert any(n.startswith("hwgen/simsrc/") for n in names)
     assert "hwgen/cli.py" in names
-    for module in ("commands/flow.py", "pipeline/runner.py", "synth/sources.py", "synth/vendor_tools/reports/__init__.py",
+    for module in ("commands/flow.py", "pipeline/runner.py", "compress/structured.py", "synth/sources.py", "synth/vendor_tools/reports/__init__.py",
                    "synth/vendor_tools/templates/build_opt.tcl", "synth/open/open_flow.py", "synth/estimate/__init__.py",
                    "synth/estimate/calibration.yaml", "report/templates/report.html.j2", "report/templates/report.css",
                    "sweep/__init__.py", "api.py"):
