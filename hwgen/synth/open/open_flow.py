@@ -148,10 +148,11 @@ def run_open_synth(
     t0 = time.monotonic()
     model, X, logits, y, bits, integer = _load_run_inputs(paths, max_samples, trust_model_code)
     check_input_grid(X, bits, integer)
-    say(
-        f"rtl: tracing {model.name} with da4ml (input fixed<{bits},{integer}>; the first use after installation "
-        "compiles da4ml's numba kernels, about 3 minutes)"
-    )
+    from hwgen.synth.open.trace import numba_cache_warm
+
+    cold = "" if numba_cache_warm() else ("; da4ml compiles its numba kernels first, about 1.5 minutes once per "
+                                          "installation (`make install` does it ahead)")
+    say(f"rtl: tracing {model.name} with da4ml (input fixed<{bits},{integer}>{cold})")
     traced = trace_qkeras(model, bits, integer)
     emulation = verify_emulation(traced, X, logits)
     say(
