@@ -17,8 +17,8 @@ What changes against trace.py / verilog.py:
 * alkaid's optimizer replaces the hardware config's latency model with its own surrogate (about
   1.1-1.5 "ns" per adder, width dependent); to cut the pipeline every N adder levels as hwgen
   does with da4ml, each op's latency is re-labelled with its adder depth (two-operand add/sub
-  and MSB-mux count one level; constant adds, shifts, wraps and relus count zero, as in da4ml
-  with hwgen's HWConfig(1, -1, -1)) before `alkaid.trace.to_pipeline(..., latency_cutoff=N)`.
+  count one level; constant adds, MSB muxes, shifts, wraps and relus count zero, as da4ml 0.5.2
+  does with hwgen's HWConfig(1, -1, -1)) before `alkaid.trace.to_pipeline(..., latency_cutoff=N)`.
 * Verilog comes from alkaid's `comb_logic_gen` / `fsm_logic_gen` (same port names `clk`,
   `model_inp`, `model_out`, same LSB-first packing); the primitives are alkaid's own
   `codegen/rtl/verilog/source/*.v`. The result is a `hwgen.synth.open.verilog.RtlDesign`, so
@@ -57,7 +57,7 @@ from hwgen.synth.open.trace import (
 from hwgen.synth.open.verilog import RtlDesign, design_base_name, levels_per_stage, verilog_identifier
 
 ADDER_OPCODES = (0, 1)  # two-operand add / sub
-LEVEL_OPCODES = (0, 1, 6)  # ops that take one adder level (add, sub, MSB mux)
+LEVEL_OPCODES = (0, 1)  # ops that take one adder level; the MSB mux is free, as in da4ml 0.5.2
 
 
 # --------------------------------------------------------------------------------------------
@@ -347,8 +347,13 @@ def _kifs(qints) -> list[list[int]]:
     return [[int(x) for x in q.kif] for q in qints]
 
 
-def write_rtl(traced: TracedModel, out_dir: Path, board, *, levels: int | None = None, base: str | None = None) -> RtlDesign:
-    """Combinational and pipelined Verilog of an alkaid-traced model, laid out like verilog.write_rtl."""
+def write_rtl(
+    traced: TracedModel, out_dir: Path, board, *, levels: int | None = None, base: str | None = None, n_stages: int | None = None
+) -> RtlDesign:
+    """Combinational and pipelined Verilog of an alkaid-traced model, laid out like verilog.write_rtl.
+
+    The pipeline is cut every `levels` adder levels, or into exactly `n_stages` balanced stages.
+    """
     import alkaid
     from alkaid.codegen.rtl.verilog import comb_logic_gen, fsm_logic_gen
     from alkaid.trace import to_pipeline
@@ -367,7 +372,10 @@ def write_rtl(traced: TracedModel, out_dir: Path, board, *, levels: int | None =
 
     staged = with_depth_latency(comb)
     depth = graph_stats(comb)["adder_depth"]
-    fsm = to_pipeline(staged, latency_cutoff=float(levels), verbose=False)
+    if n_stages:
+        fsm = to_pipeline(staged, n_stages=int(n_stages), verbose=False)
+    else:
+        fsm = to_pipeline(staged, latency_cutoff=float(levels), verbose=False)
     codes = fsm_logic_gen(fsm, pipe_top, print_latency=False, timescale="`timescale 1ns / 1ps")
     ordered = [v for k, v in codes.items() if k != pipe_top] + [codes[pipe_top]]
     text = "\n".join(ordered)
