@@ -1,4 +1,4 @@
-"""Issue 16 item 1: alkaid 0.8.2 (ported tracer, hwgen/synth/open/alkaid_trace.py) vs da4ml 0.5.2.
+"""Issue 16 item 1: alkaid 0.8.2 (ported tracer, benchmarks/alkaid_trace.py) vs da4ml 0.5.2.
 
 For each model (the zoo's digits_mlp, trained first with
 `hwgen flow models/digits_mlp.yaml --synth none --no-baseline --out /tmp/bench_dm`, and the tiny
@@ -114,7 +114,7 @@ def bench_one(
         stats = da4ml_stats(traced.comb)
         writer = vg.write_rtl
     else:
-        from hwgen.synth.open import alkaid_trace as ak
+        import alkaid_trace as ak  # beside this script: evaluation only, not part of the package
 
         t0 = time.monotonic()
         traced = ak.trace_qkeras(model, bits, integer)
@@ -164,7 +164,7 @@ def cold_child(backend: str, run: Path) -> None:
     if backend == "da4ml":
         from hwgen.synth.open.trace import trace_qkeras
     else:
-        from hwgen.synth.open.alkaid_trace import trace_qkeras
+        from alkaid_trace import trace_qkeras
     t_imp = time.monotonic()
     traced = trace_qkeras(model, bits, integer)
     t_tr = time.monotonic()

@@ -1,6 +1,7 @@
 """EVALUATION ONLY (issue 16, item 1): the open-path tracer ported from da4ml 0.5.2 to alkaid.
 
-Nothing in hwgen imports this module; `benchmarks/bench_alkaid_vs_da4ml.py` compares it with
+Not part of the hwgen package (it needs alkaid); `benchmarks/bench_alkaid_vs_da4ml.py`, beside it,
+compares it with
 `hwgen.synth.open.trace` + `hwgen.synth.open.verilog`. alkaid (da4ml's successor, compiled C++
 kernels, no numba JIT) must be importable, e.g. installed with
 `pip install --target DIR --no-deps alkaid==0.8.2` and DIR on PYTHONPATH (its only other
