@@ -25,24 +25,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, run_cli, tiny_spec
 from test_hostile_inputs import tree
 
 from hwgen.errors import HwgenError
 from hwgen.results import read_inventory, write_json
 from hwgen.rundir import staged_run_dir, staged_subdir
 
-TINY = """\
-name: tiny
-dataset: {name: synthetic, n_samples: 64}
-input: {shape: [4], precision: {bits: 8, integer: 3}}
-classes: 3
-layers:
-  - {type: dense, name: fc1, units: 4, weight: {bits: 6, integer: 0}}
-  - {type: relu, name: relu1, bits: 6, integer: 2}
-  - {type: dense, name: out, units: 3, weight: {bits: 6, integer: 0}}
-training: {epochs: 1, batch_size: 16, seed: 3}
-"""
+TINY = tiny_spec(epochs=1, pruning=False)
 DEBRIS = re.compile(r"\.(partial|old)-[A-Za-z0-9_]{8}$|\.lock$")
 
 

@@ -18,20 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, run_cli, tiny_spec
 
-TINY = """\
-name: tiny
-dataset: {name: npz}
-input: {shape: [4], precision: {bits: 8, integer: 3}}
-classes: 3
-layers:
-  - {type: dense, name: fc1, units: 4, weight: {bits: 6, integer: 0}}
-  - {type: relu, name: relu1, bits: 6, integer: 2}
-  - {type: dense, name: out, units: 3, weight: {bits: 6, integer: 0}}
-pruning: {target_sparsity: 0.5, begin_epoch: 0, end_epoch: 2}
-training: {epochs: 2, batch_size: 16, seed: 3}
-"""
+TINY = tiny_spec(dataset="{name: npz}")
 PAYLOAD_MODULE = "hwgen_payload_mod"
 
 
