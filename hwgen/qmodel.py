@@ -226,6 +226,11 @@ def float_twin(model) -> "tf.keras.Model":
     return twin
 
 
+def top1_accuracy(logits: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of samples whose largest logit is their label (nan for no samples)."""
+    return float(np.mean(np.argmax(logits, axis=1) == y)) if len(y) else float("nan")
+
+
 def reference_logits(model, X: np.ndarray, batch: int = 2048) -> np.ndarray:
     """The QKeras model's logits: the values the hardware must reproduce bit for bit.
 

@@ -16,7 +16,7 @@ from hwgen.data import Dataset
 from hwgen.errors import HwgenError
 from hwgen.modelio import save_model
 from hwgen.progress import Progress
-from hwgen.qmodel import build_qkeras_model, float_twin, layer_stats, reference_logits
+from hwgen.qmodel import build_qkeras_model, float_twin, layer_stats, reference_logits, top1_accuracy
 from hwgen.results import write_json
 from hwgen.rundir import RunPaths
 from hwgen.spec import ModelSpec, Precision, ap_fixed
@@ -174,10 +174,6 @@ def _one_shot_prune(model, target: float):
     return model
 
 
-def _accuracy(logits: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean(np.argmax(logits, axis=1) == y)) if len(y) else float("nan")
-
-
 def run_train(
     spec: ModelSpec, ds: Dataset, paths: RunPaths, *, trained: bool = True, progress: Progress | None = None
 ) -> TrainResult:
@@ -247,11 +243,11 @@ def finish_model(
         n_test=int(len(ds.X_test)),
         epochs=spec.training.epochs if trained else 0,
         seed=spec.training.seed,
-        accuracy_float=_accuracy(extra["logits_float"], ds.y_test) if meaningful and "logits_float" in extra else None,
+        accuracy_float=top1_accuracy(extra["logits_float"], ds.y_test) if meaningful and "logits_float" in extra else None,
         float_unavailable=float_unavailable,
         final_activation=final_activation,
         transforms=transforms or {},
-        accuracy_qkeras=_accuracy(logits_ref, ds.y_test) if meaningful else None,
+        accuracy_qkeras=top1_accuracy(logits_ref, ds.y_test) if meaningful else None,
         params=int(sum(s.params for s in stats)),
         nonzero=int(sum(s.nonzero for s in stats)),
         sparsity=round(1.0 - weight_nonzero / max(weight_count, 1), 6),

@@ -25,10 +25,6 @@ from hwgen.errors import HwgenError
 MODEL_SUFFIXES = (".h5", ".keras")
 
 
-def _accuracy(logits: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean(np.argmax(logits, axis=1) == y)) if len(y) else float("nan")
-
-
 def _resolve(teacher: str, spec_source: str | None) -> Path | None:
     """The teacher as a file, resolved as the spec parser did (hwgen.spec.resolve_teacher:
     beside the student's spec file, else the working directory), or None for a zoo name."""
@@ -131,7 +127,7 @@ class Distillation(Method):
                        "params": int(model.count_params())}
 
     def prepare(self, spec, ds, cctx: CompressContext):
-        from hwgen.qmodel import reference_logits
+        from hwgen.qmodel import reference_logits, top1_accuracy
         from hwgen.train import fit_plain, seed_everything
 
         d = spec.compression.distillation
@@ -146,12 +142,12 @@ class Distillation(Method):
         self.teacher_train_logits = reference_logits(teacher, ds.X_train).astype(np.float32)
         if not np.all(np.isfinite(self.teacher_train_logits)):
             raise _err(f"{d.teacher!r} produced NaN/inf logits on the training split")
-        teacher_acc = _accuracy(reference_logits(teacher, ds.X_test), ds.y_test)
+        teacher_acc = top1_accuracy(reference_logits(teacher, ds.X_test), ds.y_test)
         # The student without a teacher: the same spec, seed and epochs, no compression method
         # (its own reference; a structured-pruning student is compared with a plain one).
         cctx.update("distillation: training the student without the teacher")
         plain = fit_plain(spec, ds, cctx.progress)
-        without = _accuracy(reference_logits(plain, ds.X_test), ds.y_test)
+        without = top1_accuracy(reference_logits(plain, ds.X_test), ds.y_test)
         # Back to the state a plain training starts from: the distilled student is built and its
         # batches drawn from the same seed as the reference above.
         seed_everything(spec.training.seed)
@@ -185,10 +181,10 @@ class Distillation(Method):
         return model
 
     def finalize(self, spec, model, ds, cctx: CompressContext):
-        from hwgen.qmodel import reference_logits
+        from hwgen.qmodel import reference_logits, top1_accuracy
 
         # Measured on the clean model (pruning wrappers stripped): the model the run goes on with,
         # before any later method (low_rank, weight_sharing) transforms it.
-        cctx.records[self.name]["summary"]["student_accuracy_with"] = _accuracy(
+        cctx.records[self.name]["summary"]["student_accuracy_with"] = top1_accuracy(
             reference_logits(model, ds.X_test), ds.y_test)
         return spec, model

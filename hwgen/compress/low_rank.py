@@ -20,10 +20,6 @@ from hwgen.compress import CompressContext, Method
 from hwgen.errors import HwgenError
 
 
-def _accuracy(logits: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean(np.argmax(logits, axis=1) == y)) if len(y) else float("nan")
-
-
 def choose_rank(s: np.ndarray, rank: int | None, energy: float | None) -> int:
     """`rank`, or the smallest r whose squared singular values keep `energy` of the total."""
     if rank is not None:
@@ -117,14 +113,14 @@ class LowRank(Method):
         return spec.compression.low_rank is not None
 
     def finalize(self, spec, model, ds, cctx: CompressContext):
-        from hwgen.qmodel import build_qkeras_model, layer_stats, quantized_weights, reference_logits
+        from hwgen.qmodel import build_qkeras_model, layer_stats, quantized_weights, reference_logits, top1_accuracy
         from hwgen.spec import LayerSpec
         from hwgen.train import compile_for_training, seed_everything
 
         lr = spec.compression.low_rank
         bits_in = spec.input_precision.bits
         before_stats = {s.name: s for s in layer_stats(model, bits_in)}
-        acc_before = _accuracy(reference_logits(model, ds.X_test), ds.y_test)
+        acc_before = top1_accuracy(reference_logits(model, ds.X_test), ds.y_test)
         taken = {layer.name for layer in spec.layers}
         new_layers: list = []
         factors: dict[str, np.ndarray] = {}  # new layer name -> [kernel, bias]
@@ -181,13 +177,13 @@ class LowRank(Method):
                 layer.set_weights(weights)
                 if type(layer).__name__ in ("QDense", "QConv2D") and np.any(weights[0] == 0):
                     keep[layer.name] = (weights[0] != 0).astype(np.float32)
-        acc_factored = _accuracy(reference_logits(new_model, ds.X_test), ds.y_test)
+        acc_factored = top1_accuracy(reference_logits(new_model, ds.X_test), ds.y_test)
         cctx.update(f"low_rank: fine-tuning the factorized model for {lr.fine_tune_epochs} epoch(s)")
         compile_for_training(new_model, new_spec)
         callbacks = [keep_zeros_callback(new_model, keep)] if keep else []
         new_model.fit(ds.X_train, ds.y_train, epochs=lr.fine_tune_epochs, batch_size=spec.training.batch_size,
                       shuffle=True, verbose=0, callbacks=callbacks)
-        acc_after = _accuracy(reference_logits(new_model, ds.X_test), ds.y_test)
+        acc_after = top1_accuracy(reference_logits(new_model, ds.X_test), ds.y_test)
         after_stats = {s.name: s for s in layer_stats(new_model, bits_in)}
         in_bits = _input_bits(new_spec)
         for entry in entries:

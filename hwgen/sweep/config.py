@@ -478,11 +478,15 @@ def expand_points(cfg: SweepConfig) -> list[Point]:
     combos += [dict(p) for p in cfg.points]
     data_digest = _file_digest(cfg.data)
     sources_cache: dict[str, tuple[str, ...]] = {}
+    method_specs: dict[str, ModelSpec] = {}
     out: list[Point] = []
     seen: set[str] = set()
     for given in combos:
         board = given.get("board", cfg.board)
-        spec = apply_point(cfg.method_spec(given.get("method")), given, cfg.epochs)
+        method = given.get("method", BASELINE_METHOD)
+        if method not in method_specs:  # one parse per method, not per point
+            method_specs[method] = cfg.method_spec(method)
+        spec = apply_point(method_specs[method], given, cfg.epochs)
         if board not in sources_cache:
             sources_cache[board] = resolve_sources(cfg.synth, board)
         synth = sources_cache[board]
