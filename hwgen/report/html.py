@@ -169,6 +169,14 @@ def _bitexact(r: Report) -> dict:
                          num(rec.get("accuracy")), src(label_src)))
         else:
             rows.append((label, _not_run_cell(), None, None, None, src(None)))
+    for key, label in (("uart", "UART wrapper RTL, over its serial line"), ("post_route", "routed netlist, gate level")):
+        rec = (r.rtl_sim or {}).get(key) if isinstance(r.rtl_sim, dict) else None
+        if isinstance(rec, dict):
+            where = rec.get("simulator") or "icarus"
+            if key == "post_route":
+                where = f"{where}; {rec.get('cell_models')}"
+            rows.append((label, num(rec.get("bit_exact_fraction")), rec.get("n_samples"), num(rec.get("max_abs_diff")),
+                         None, src(where)))
     return {"table": _table(("check", "bit-exact fraction vs QKeras", "samples", "max |diff|", "accuracy", "source"), rows)}
 
 

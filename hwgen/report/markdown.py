@@ -70,6 +70,14 @@ def render_markdown(report: "Report | dict") -> str:
     rtl = r.rtl_sim
     if rtl:
         lines.append(f"- RTL simulation vs QKeras logits: **{fmt(rtl.get('bit_exact_fraction'))}** of {rtl.get('n_samples')} samples identical ({rtl.get('simulator')} {rtl.get('simulator_version', '')}).")
+        uart, post = rtl.get("uart"), rtl.get("post_route")
+        if isinstance(uart, dict):
+            lines.append(f"- UART board wrapper (RTL, driven over its serial line): **{fmt(uart.get('bit_exact_fraction'))}** of {uart.get('n_samples')} vectors identical.")
+        if isinstance(post, dict):
+            lines.append(
+                f"- Routed netlist, gate-level ({post.get('simulator')}, {post.get('cell_models')}): **{fmt(post.get('bit_exact_fraction'))}** "
+                f"of {post.get('n_samples')} vectors identical; routed Fmax {fmt(post.get('fmax_mhz'))} MHz."
+            )
     conv = r.convert
     if conv:
         lines += ["", "## HLS project", "", f"hls4ml {conv.get('hls4ml_version')}, {conv.get('backend')} backend, {conv.get('strategy')} strategy, reuse factor {conv.get('reuse_factor')}, {conv.get('io_type')}, input `{conv.get('input_type')}`, clock {conv.get('clock_mhz')} MHz; project sha256 `{(conv.get('project_sha256') or '')[:16]}…`."]

@@ -18,6 +18,9 @@ def summary_lines(report: "Report | dict") -> list[str]:
     rtl = r.rtl_sim
     if rtl and rtl.get("n_samples") and rtl.get("bit_exact_fraction") is not None:
         out.append(f"  rtl sim    bit-exact {rtl['bit_exact_fraction']:.4f} of {rtl['n_samples']} ({rtl.get('simulator')})")
+        post = rtl.get("post_route")
+        if isinstance(post, dict) and post.get("bit_exact_fraction") is not None:
+            out.append(f"  post-route bit-exact {post['bit_exact_fraction']:.4f} of {post['n_samples']} (routed netlist, gate level)")
     elif rtl:
         out.append(f"  rtl sim    not run: {rtl.get('skipped') or 'no samples simulated'}")
     for s in r.synth:

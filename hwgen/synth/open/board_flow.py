@@ -25,14 +25,10 @@ from hwgen.results import read_json, write_json
 
 UART_RTL_SAMPLES = 16  # vectors sent over the RTL wrapper's serial line (each is ~10^4 clocks)
 ROUTED_JSON = "routed.json"
-# Architectures whose routed netlist the available cell models cannot yet simulate faithfully.
-POST_ROUTE_UNSUPPORTED = {
-    "ecp5": (
-        "ECP5 routed netlists leave constant LUT inputs unconnected (e.g. C/D of CCU2 carry cells, which "
-        "Yosys ties to 0/1) and Yosys's TRELLIS_COMB model reads them as undefined, so the simulation "
-        "gives X; iCE40 is supported"
-    ),
-}
+# Architectures whose routed netlist the available cell models cannot yet simulate faithfully
+# (arch -> why). ECP5 left this set once hwgen's model fix for its unconnected LUT inputs landed
+# (hwgen.synth.open.postroute.MODEL_FIXES); iCE40 and ECP5 are both simulated now.
+POST_ROUTE_UNSUPPORTED: dict[str, str] = {}
 
 
 @dataclass

@@ -39,7 +39,8 @@ IN_NET, OUT_NET = "core_in", "core_out"
 DEFINES = {"ice40": ("NO_ICE40_DEFAULT_ASSIGNMENTS",), "ecp5": ("NO_INCLUDES",)}
 EXTRA_MODELS = "cells_extra_{arch}.v"  # hwgen's models of cells Yosys only has as blackboxes (sim/)
 # Textual fixes applied to a copy of Yosys's model files before Icarus reads them:
-# (arch, file, regex, replacement, why). A fix whose pattern is absent (fixed upstream) is skipped.
+# (arch, file, regex, replacement (text or function of the match), why). A fix whose pattern is absent
+# (fixed upstream) is skipped.
 MODEL_FIXES = (
     ("ecp5", "common_sim.vh", r"\bwire FCO = ", "assign FCO = ",
      "TRELLIS_COMB CCU2 mode declares a local `wire FCO` inside its generate block, which shadows the "
@@ -51,7 +52,22 @@ MODEL_FIXES = (
      "nextpnr >= 0.5 sets TRELLIS_FF's data select SD ('0': the M input, '1': DI, as in the slice's "
      "REGn_SD) and the model has no SD, so flip-flops fed from M stayed undefined; SD added"),
     ("ecp5", "common_sim.vh", r"Q <= DI;", "Q <= muxdi;", "TRELLIS_FF loads the SD-selected input"),
+    ("ecp5", "common_sim.vh", r"(?s)module TRELLIS_COMB\(.*?endmodule", lambda m: _tie_unconnected_lut_inputs_high(m.group(0)),
+     "TRELLIS_COMB: nextpnr-ecp5 disconnects LUT/CCU2 inputs that are constant high (and folds constant-low ones into the "
+     "INIT when it may), because the fabric ties an unconnected A/B/C/D input high; the model read them as z, "
+     "so every carry chain (C/D of CCU2) simulated as X. An unconnected (z) A/B/C/D now reads 1"),
 )
+
+
+def _tie_unconnected_lut_inputs_high(module: str) -> str:
+    """TRELLIS_COMB's text with its A-D inputs read through `X_t = (X === 1'bz) ? 1 : X`."""
+    head_end = module.index(");") + 2
+    ties = "\n\t// hwgen: the ECP5 fabric ties an unconnected LUT input high\n" + "".join(
+        f"\twire {x}_t = ({x} === 1'bz) ? 1'b1 : {x};\n" for x in "ABCD"
+    )
+    body = re.sub(r"\.([ABCD])\(\1\)", r".\1(\1_t)", module[head_end:])
+    body = body.replace("ram[{A, C, B, D}]", "ram[{A_t, C_t, B_t, D_t}]")
+    return module[:head_end] + ties + body
 
 
 def _share_dirs(yosys: Tool | None) -> list[tuple[Path, str]]:
