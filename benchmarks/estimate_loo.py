@@ -4,8 +4,9 @@ Every calibration point (hwgen/synth/estimate/calibration.yaml: genuine vendor r
 C-synthesis baselines, each with provenance) is predicted with its whole *design* (the same hls4ml
 project synthesized by other tool versions) left out of the fit of its family. The points of the
 frozen held-out split (calibrate.HELDOUT_DESIGNS, listed below) are never in any fit; their error is
-printed separately. Figures: sMAPE per target and family, latency within +-1 cycle, and the number
-of genuine points per tool version.
+printed separately. Figures: sMAPE per target and family, latency within +-1 cycle, the spread
+between two tool versions' reports of the same project, and the number of genuine points per tool
+version.
 
     .venv/bin/python benchmarks/estimate_loo.py             # from the stored per-point counts (instant)
     .venv/bin/python benchmarks/estimate_loo.py --rebuild   # rebuild every hls4ml project and run
@@ -85,6 +86,30 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def version_spread(rows: list[dict]) -> str:
+    """The noise floor of a fit that pools tool versions: the same hls4ml project synthesized by two
+    versions of one family, one version's report taken as the 'prediction' of the other's."""
+    by_design: dict[tuple[str, str], dict[str, dict]] = {}
+    for r in rows:
+        p = r["point"]
+        by_design.setdefault((p.family, p.group), {})[p.tool] = p.measured
+    pairs: dict[tuple[str, str], dict[str, list]] = {}
+    for (_fam, _design), tools in by_design.items():
+        names = sorted(tools)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                cell = pairs.setdefault((a, b), {t: [] for t in ("lut", "ff", "dsp", "latency")})
+                for t in cell:
+                    if t in tools[a] and t in tools[b]:
+                        cell[t].append((tools[a][t], tools[b][t]))
+    lines = [f"{'versions':<38} {'designs':>7} " + " ".join(f"{LABELS[t]:>8}" for t in ("lut", "ff", "dsp", "latency"))]
+    for (a, b), cell in sorted(pairs.items()):
+        n = max(len(v) for v in cell.values())
+        vals = " ".join(f"{smape(cell[t]):7.1f}%" if cell[t] else f"{'-':>8}" for t in ("lut", "ff", "dsp", "latency"))
+        lines.append(f"{a + ' vs ' + b:<38} {n:>7} {vals}")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     from hwgen.synth.estimate.calibrate import HELDOUT_DESIGNS
 
@@ -108,6 +133,9 @@ def main(argv=None) -> int:
     for d in sorted(HELDOUT_DESIGNS):
         print(f"  {d}")
     print(table(held))
+    print("\nSame rebuilt project, two tool versions (sMAPE between the two genuine reports; a fit pooling")
+    print("the two versions can at best predict their mean, so about half of it is that fit's floor):")
+    print(version_spread(rows))
     print("\nGenuine points per tool version (fit + held out):")
     for tool, n in sorted(Counter(r["point"].tool for r in rows).items()):
         print(f"  {tool:<22} {n}")

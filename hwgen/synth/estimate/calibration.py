@@ -64,6 +64,10 @@ class Calibration:
     points: list[CalPoint]
     min_band: dict[str, float] = field(default_factory=lambda: {"default": 0.10})  # smallest band half-width (log)
     ridge: float = 1.0  # weight of the prior (per cost, relative deviation) against the points
+    # per family and cost: relative standard deviation of the prior (a cost from first principles is
+    # trusted, e.g. 0.5; the rest get 1/sqrt(ridge)); a point the leave-one-out fit cannot see then
+    # cannot drag a cost it alone determines far from its physical value
+    prior_sigma: dict[str, dict[str, float]] = field(default_factory=dict)
     version_overrides: dict[str, dict[str, dict]] = field(default_factory=dict)  # family -> version prefix -> params
     _fits: dict = field(default_factory=dict, repr=False, compare=False)  # (family, left-out design) -> costs
 
@@ -97,6 +101,7 @@ class Calibration:
 
     def _fit(self, family: str, exclude: str | None) -> dict[str, float]:
         prior = self.params[family]
+        sigma = self.prior_sigma.get(family) or {}
         out: dict[str, float] = {}
         for target, names in FITTED_COSTS.items():
             p0 = np.array([float(getattr(prior, n)) for n in names])
@@ -104,7 +109,9 @@ class Calibration:
                 out.update(dict(zip(names, p0)))
                 continue
             pts = [p for p in self.family_points(family, target, exclude) if target in p.terms]
-            out.update(dict(zip(names, _ridge_nnls(pts, target, names, p0, self.ridge))))
+            default = 1.0 / math.sqrt(self.ridge) if self.ridge > 0 else 1e6
+            sig = np.array([float(sigma.get(n, default)) for n in names])
+            out.update(dict(zip(names, _ridge_nnls(pts, target, names, p0, sig))))
         return {k: round(float(v), 6) for k, v in out.items()}
 
     def family_params(self, family: str, version: str = "", exclude: str | None = None) -> FamilyParams:
@@ -205,8 +212,8 @@ class Calibration:
         }
 
 
-def _ridge_nnls(points: list[CalPoint], target: str, names, p0: np.ndarray, ridge: float) -> np.ndarray:
-    """argmin_c>=0  sum_i ((const_i + t_i.c - y_i) / y_i)^2 + ridge * sum_j ((c_j - p0_j) / s_j)^2,
+def _ridge_nnls(points: list[CalPoint], target: str, names, p0: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """argmin_c>=0  sum_i ((const_i + t_i.c - y_i) / y_i)^2 + sum_j ((c_j - p0_j) / (sigma_j s_j))^2,
     s_j = p0_j (or 1 when the prior is 0), by projected coordinate descent (deterministic)."""
     if not points:
         return p0.copy()
@@ -216,7 +223,7 @@ def _ridge_nnls(points: list[CalPoint], target: str, names, p0: np.ndarray, ridg
     a = a / y[:, None]
     b = (y - const) / y
     s = np.where(p0 > 0, p0, 1.0)
-    reg = np.sqrt(ridge) / s
+    reg = 1.0 / (np.asarray(sigma, dtype=np.float64) * s)
     a = np.vstack([a, np.diag(reg)])
     b = np.concatenate([b, reg * p0])
     gram = a.T @ a
@@ -237,6 +244,17 @@ def _min_band(value) -> dict[str, float]:
     if isinstance(value, dict):
         return {str(k): float(v) for k, v in value.items()}
     return {"default": float(value)}
+
+
+def _prior_sigma(value) -> dict[str, dict[str, float]]:
+    known = {n for group in FITTED_COSTS.values() for n in group}
+    out: dict[str, dict[str, float]] = {}
+    for fam, costs in (value or {}).items():
+        for name, sigma in (costs or {}).items():
+            if name not in known or not _positive(sigma):
+                raise HwgenError(f"{CALIBRATION_FILE}: prior_sigma.{fam}.{name} must name a fitted cost and be > 0")
+            out.setdefault(str(fam), {})[str(name)] = float(sigma)
+    return out
 
 
 def _positive(value) -> bool:
@@ -279,6 +297,7 @@ def parse_calibration(data: dict) -> Calibration:
         min_band=_min_band(data.get("min_band", 0.10)),
         ridge=float(data.get("ridge", 1.0)),
         version_overrides=overrides,
+        prior_sigma=_prior_sigma(data.get("prior_sigma")),
     )
 
 
