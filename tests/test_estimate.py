@@ -26,8 +26,7 @@ HARD_NARROW = 11 / 128  # needs a multiplier; code 11 on the 1/128 grid is 5 bit
 
 
 def _write_project(out: Path, weights: np.ndarray, *, relu_bits: int | None = None, strategy: str = "Latency",
-                   reuse: int = 1, weight_bits: int = 8, bias: np.ndarray | None = None,
-                   input_precision: str | None = None) -> Path:
+                   reuse: int = 1, weight_bits: int = 8, bias: np.ndarray | None = None) -> Path:
     """Input(16) [-> QActivation(quantized_relu(relu_bits))] -> QDense(n_out) as an hls4ml project."""
     from hwgen.tfcompat import keras
     from qkeras import QActivation, QDense, quantized_bits, quantized_relu
@@ -47,8 +46,6 @@ def _write_project(out: Path, weights: np.ndarray, *, relu_bits: int | None = No
     cfg["Model"]["ReuseFactor"] = reuse
     cfg["LayerName"]["fc"]["ReuseFactor"] = reuse
     cfg["LayerName"]["fc"]["Strategy"] = strategy
-    if input_precision:
-        cfg["LayerName"]["x"]["Precision"]["result"] = input_precision
     hls = hls4ml.converters.convert_from_keras_model(
         model, hls_config=cfg, output_dir=str(out), backend="Vitis", io_type="io_parallel",
         part="xcvu9p-flga2104-2L-e", clock_period=5,
@@ -360,25 +357,6 @@ def test_rebuilt_calibration_point_end_to_end(point_id, tmp_path, capsys):
     lo, hi = record["uncertainty"]["latency"]
     assert lo <= genuine["latency"] <= hi
     assert record["in_calibrated_range"] is True
-
-
-def test_products_wider_than_a_dsp_slice_add_cascade_cycles(tmp_path):
-    """A 24-bit x 20-bit product needs two 27x18 slices (ceil(24/27) * ceil(20/18)), whose partial
-    products meet through the slice cascade: one more registered level, and no fabric FF for it."""
-    from hwgen.synth.estimate import estimate_project
-
-    rng = np.random.default_rng(3)
-    # odd codes on the 2^-19 grid with ~10 signed digits: real multipliers, 20-bit constants
-    codes = rng.integers(2 ** 17, 2 ** 18, (4, 2)) * 2 + 1
-    w = codes * np.where(rng.random((4, 2)) < 0.5, -1, 1) / 2.0 ** 19
-    one = estimate_project(_write_project(tmp_path / "one", w, weight_bits=20), tool="vitis_hls-2024.1")
-    two = estimate_project(_write_project(tmp_path / "two", w, weight_bits=20, input_precision="ap_fixed<24,8>"),
-                           tool="vitis_hls-2024.1")
-    a, b = _layer(one), _layer(two)
-    assert a["counts"]["data_bits"] == 16 and b["counts"]["data_bits"] == 24
-    assert a["dsp"] == 8 and b["dsp"] == 16  # 8 products, one and two slices each
-    assert "dsp_cascade" not in a["counts"] and b["counts"]["dsp_cascade"] == 2
-    assert b["latency"] == a["latency"] + 1
 
 
 def test_prior_sigma_pins_a_cost_and_is_validated():

@@ -252,7 +252,6 @@ class _KernelCounts:
     mux_bits: float = 0.0
     max_terms: int = 0
     max_const_bits: int = 0
-    max_dsp_tiles: int = 0  # DSP slices of the widest DSP product (> 1: a cascade of slices)
     path_ns: float = 0.0
     mult_ns: float = 0.0  # delay of the product stage
     operand_bits: float = 0.0  # bits entering the product stage (registered if a boundary falls there)
@@ -299,7 +298,6 @@ def _constant_kernel(codes: np.ndarray, n_in: int, n_out: int, data_bits: int, w
         for bc, j, is_dsp in mults:
             if is_dsp:
                 k.dsp += dev.dsp_tiles(data_bits, bc)
-                k.max_dsp_tiles = max(k.max_dsp_tiles, dev.dsp_tiles(data_bits, bc))
                 dsp_per_out[j] += 1
                 mult_path = max(mult_path, fam.t_dsp_ns)
             else:
@@ -315,7 +313,6 @@ def _constant_kernel(codes: np.ndarray, n_in: int, n_out: int, data_bits: int, w
         if is_dsp:
             k.dsp_instances = k.mult_instances
             k.dsp = k.mult_instances * dev.dsp_tiles(data_bits, bc_max)
-            k.max_dsp_tiles = dev.dsp_tiles(data_bits, bc_max)
             mult_path = max(mult_path, fam.t_dsp_ns)
         else:
             k.lut_mult_bits2 = k.mult_instances * data_bits * bc_max
@@ -437,22 +434,14 @@ def _dense_like(project: HlsProject, call: LayerCall, fam: FamilyParams, dev: De
             stages = max(stages, 1) + reuse - 1
         est.ii = max(1, reuse)
         est.path_ns = k.path_ns
-        cascade = 0
-        if k.max_dsp_tiles > 1:
-            # a product wider than one slice is a cascade of slices whose partial products are
-            # added through PCOUT->PCIN, one registered level per doubling in the slices' own P
-            # registers (no fabric FF): the fixed<32,12> depthwise baselines take 3 kernel cycles
-            # in Vivado HLS 2020.1 and Vitis HLS 2024.1 where a one-slice product takes 1
-            cascade = _clog2(k.max_dsp_tiles)
-            est.counts["dsp_cascade"] = k.max_dsp_tiles
-        elif k.dsp_instances and k.mult_ns > fam.dsp_pipeline_fraction * t_eff:
+        if k.dsp_instances and k.mult_ns > fam.dsp_pipeline_fraction * t_eff:
             # DSP products whose multiplier alone takes most of a cycle are built as pipelined
             # cores (input/M/P registers, counted as FF by csynth) and add two stages
             stages += 2
             est.add(ff=copies * k.dsp_instances * 3 * (data_bits + k.max_const_bits))
             est.counts["dsp_pipelined"] = 1
-        est.latency = stages + cascade
-        # pipeline registers at each fabric stage boundary inside the kernel (+ the R-1 reuse steps)
+        est.latency = stages
+        # pipeline registers at each stage boundary inside the kernel (+ the R-1 reuse steps)
         est.add(ff=copies * fam.ff_per_register_bit * _register_bits(k, stages))
         if reuse > 1:
             est.add(ff=copies * k.mult_instances * (data_bits + k.max_const_bits) * 0.5 * (reuse - 1))
@@ -500,6 +489,12 @@ def _conv(project, call, fam, dev, t_eff, stream: bool) -> LayerEstimate:
         ii_px = max(reuse, 1 if "depthwise" in call.func else fam.stream_conv_min_ii)
         est.ii = pixels_in * ii_px
         est.latency = pixels_in * ii_px + kernel_latency + 1
+        if "depthwise" in call.func:
+            # the depthwise window step keeps its stream read and its packed output write as
+            # stages of their own: the fit points' depthwise baselines end 2 cycles (DepthwiseConv2D,
+            # Vivado HLS 2020.1 and Vitis HLS 2024.1) or 1 cycle (DepthwiseConv1D, Vitis HLS 2024.1)
+            # after the kernel's own depth
+            est.latency += 2
         # line buffer: (filt_h - 1) rows of the input in shift registers / BRAM
         lb_bits = (fh - 1) * in_w * chan * data_bits + fw * chan * data_bits
         if (fh - 1) * in_w > 64:
