@@ -8,6 +8,14 @@ from hwgen.report.metrics import fmt, resources_of, utilization_of
 from hwgen.report.model import Report, as_report
 
 
+def _identical(rec: dict, what: str) -> str:
+    """'**300** of 300 samples identical (1.0000)': a count, so a fraction of 1 never reads as one sample."""
+    frac, n = rec.get("bit_exact_fraction"), rec.get("n_samples")
+    if frac is None or not n:
+        return f"not compared ({what})"
+    return f"**{round(frac * n)}** of {n} {what} identical ({frac:.4f})"
+
+
 def _target_of(r: Report) -> str:
     """What the pruning target counts when it is not single weights (structured pruning removes
     or zeroes whole groups, so the weight sparsity above is of what remains)."""
@@ -58,7 +66,7 @@ def render_markdown(report: "Report | dict") -> str:
     csim = r.csim
     lines += ["", "## Bit-exactness", ""]
     if csim:
-        lines.append(f"- C-simulation vs QKeras logits: **{fmt(csim.get('bit_exact_fraction'))}** of {csim.get('n_samples')} samples identical, max |diff| {fmt(csim.get('max_abs_diff'))} ({csim.get('source')}).")
+        lines.append(f"- C-simulation vs QKeras logits: {_identical(csim, 'samples')}, max |diff| {fmt(csim.get('max_abs_diff'))} ({csim.get('source')}).")
         if csim.get("guaranteed") is False:
             measured = ", ".join((r.convert or {}).get("measured_only") or [])
             lines.append(f"- **Not guaranteed bit-exact**: {measured} computed in float32 by QKeras; the fraction above is measured on these samples only (`--fold-batchnorm` makes it exact).")
@@ -69,14 +77,14 @@ def render_markdown(report: "Report | dict") -> str:
         lines.append(f"- Transform `{name}` applied before the model became the reference: {fmt(rec)}.")
     rtl = r.rtl_sim
     if rtl:
-        lines.append(f"- RTL simulation vs QKeras logits: **{fmt(rtl.get('bit_exact_fraction'))}** of {rtl.get('n_samples')} samples identical ({rtl.get('simulator')} {rtl.get('simulator_version', '')}).")
+        lines.append(f"- RTL simulation vs QKeras logits: {_identical(rtl, 'samples')} ({rtl.get('simulator')} {rtl.get('simulator_version', '')}).")
         uart, post = rtl.get("uart"), rtl.get("post_route")
         if isinstance(uart, dict):
-            lines.append(f"- UART board wrapper (RTL, driven over its serial line): **{fmt(uart.get('bit_exact_fraction'))}** of {uart.get('n_samples')} vectors identical.")
+            lines.append(f"- UART board wrapper (RTL, driven over its serial line): {_identical(uart, 'vectors')}.")
         if isinstance(post, dict):
             lines.append(
-                f"- Routed netlist, gate-level ({post.get('simulator')}, {post.get('cell_models')}): **{fmt(post.get('bit_exact_fraction'))}** "
-                f"of {post.get('n_samples')} vectors identical; routed Fmax {fmt(post.get('fmax_mhz'))} MHz."
+                f"- Routed netlist, gate-level ({post.get('simulator')}, {post.get('cell_models')}): {_identical(post, 'vectors')}; "
+                f"routed Fmax {fmt(post.get('fmax_mhz'))} MHz."
             )
     conv = r.convert
     if conv:
