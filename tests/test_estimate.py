@@ -254,11 +254,25 @@ def test_calibration_points_come_from_the_fixtures():
             rep = read_baseline(path)
             for key in ("dsp", "lut", "ff", "bram_18k", "latency", "ii"):
                 assert point["measured"][key] == rep[key]
+        elif prov["kind"] == "committed_project":
+            # every copied file of the project still has the digest its SOURCE.json recorded, and
+            # the figures are the top report's
+            folder = REPO / "tests/fixtures/calibration/projects" / point["id"]
+            src = json.loads((folder / "SOURCE.json").read_text())
+            assert src["repo"] == prov["repo"] and src["resolved_commit"] == prov["commit"] and len(prov["commit"]) == 40
+            for entry in src["files"]:
+                assert hashlib.sha256((folder / entry["local"]).read_bytes()).hexdigest() == entry["sha256"]
+            path = REPO / prov["fixture"]
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == prov["fixture_sha256"]
+            rep = parse_report(path)
+            for key in ("dsp", "lut", "ff", "bram_18k"):
+                assert point["measured"][key] == rep.resources[key]
+            assert point["measured"]["latency"] == rep.latency_max
         else:
             dsp, lut, ff, ns = published[prov["row"]]
             assert (point["measured"]["dsp"], point["measured"]["lut"], point["measured"]["ff"]) == (dsp, lut, ff)
             assert point["measured"]["latency"] == ns / 5
-    assert kinds == {"vendor_report", "hls4ml_baseline", "published_table"}
+    assert kinds == {"vendor_report", "hls4ml_baseline", "published_table", "committed_project"}
     # at least 30 points over at least 4 tool versions, each family with >= 8 fit points
     assert len(data["points"]) >= 30
     assert len({p["tool"] for p in data["points"]}) >= 4
@@ -384,3 +398,28 @@ def test_calibration_file_is_up_to_date():
     from hwgen.synth.estimate.calibrate import main
 
     assert main(["--check"]) == 0
+
+
+def test_committed_hls4ml_05_project_is_read_exactly(capsys):
+    """A genuine project written by hls4ml 0.5 (layer sizes as #define macros, `XilinxPart`) is read
+    with its real sizes and part, and `hwgen estimate --json` on it brackets the genuine csynth
+    figures of the report committed with it within its own band (cycles: the relative band)."""
+    from hwgen.cli import main
+    from hwgen.synth.estimate.project import read_project
+    from hwgen.synth.vendor_tools.reports import parse_report
+
+    folder = REPO / "tests/fixtures/calibration/projects/astitwlathe_jet_mlp_rf1"
+    proj = read_project(folder)
+    assert proj.part == "xcvu9p-flga2104-2L-e"
+    dense = [c for c in proj.calls if c.func == "dense"]
+    assert [(int(c.config.num("n_in")), int(c.config.num("n_out"))) for c in dense] == [(16, 64), (64, 32), (32, 32), (32, 5)]
+    assert all(c.weights is not None and c.weights.size == c.config.num("n_in") * c.config.num("n_out") for c in dense)
+    assert main(["estimate", "--hls-project", str(folder), "--tool", "vivado_hls-2019.2", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    rep = parse_report(folder / "report/myproject_csynth.rpt")
+    assert not any("weights not readable" in n for n in record["notes"])
+    for key in ("dsp", "lut", "ff", "bram_18k"):
+        lo, hi = record["uncertainty"][key]
+        assert lo <= rep.resources[key] <= hi, (key, rep.resources[key], record["total"][key], (lo, hi))
+    lo, hi = record["uncertainty"]["latency"]
+    assert lo <= rep.latency_max <= hi and hi - lo < 20

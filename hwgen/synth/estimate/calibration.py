@@ -34,6 +34,7 @@ from hwgen.synth.estimate.model import FITTED_COSTS, FamilyParams
 CALIBRATION_FILE = Path(__file__).with_name("calibration.yaml")
 TARGETS = ("dsp", "lut", "ff", "bram_18k", "latency")
 FAMILIES = ("vivado_hls", "vitis_hls")
+LATENCY_BAND_OFFSET = 4.0  # cycles: keeps the relative difference of a 0-2 cycle design finite
 BAND_QUANTILES = (0.05, 0.95)
 
 
@@ -173,22 +174,29 @@ class Calibration:
         return (math.exp(-hi), math.exp(-lo), len(res),
                 f"5..95% of leave-one-design-out residuals over {len(res)} points ({scope})")
 
-    def band_cycles(self, family: str) -> tuple[float, float, int, str]:
-        """(low, high) additive latency band in cycles: the 5th..95th percentile of the family's
-        leave-one-design-out differences measured - predicted (at least -1..+1)."""
-        diffs = []
+    def band_cycles(self, family: str, latency: int) -> tuple[float, float, int, str]:
+        """(low, high) latency band in cycles for an estimate of `latency` cycles: the 5th..95th
+        percentile of the family's leave-one-design-out differences measured - predicted, each
+        divided by (predicted + LATENCY_BAND_OFFSET), scaled back to this estimate (at least -1..+1
+        cycle). Relative, so that a stream design thousands of cycles off does not widen the band
+        of a 10-cycle MLP by thousands of cycles, nor a 2-cycle miss on a 5-cycle design vanish."""
+        rel = []
         for p in self.points:
             if p.family != family or p.split == "heldout" or "latency" not in p.use:
                 continue
             m, pred = p.measured.get("latency"), self.predict(p, "latency", exclude=p.id)
             if m is None or pred is None:
                 continue
-            diffs.append(m - pred)
-        if len(diffs) < 4:
-            return (-1.0, 1.0, len(diffs), "fewer than 4 points: +-1 cycle default")
-        q_lo, q_hi = np.quantile(np.array(diffs, dtype=float), BAND_QUANTILES)
-        return (min(math.floor(q_lo), -1), max(math.ceil(q_hi), 1), len(diffs),
-                f"5..95% of leave-one-design-out cycle differences over {len(diffs)} points ({family})")
+            rel.append((m - pred) / (max(pred, 0.0) + LATENCY_BAND_OFFSET))
+        if len(rel) < 4:
+            return (max(0.0, latency - 1.0), latency + 1.0, len(rel), "fewer than 4 points: +-1 cycle default")
+        q_lo, q_hi = np.quantile(np.array(rel, dtype=float), BAND_QUANTILES)
+        scale = latency + LATENCY_BAND_OFFSET
+        lo = min(math.floor(latency + q_lo * scale), latency - 1)
+        hi = max(math.ceil(latency + q_hi * scale), latency + 1)
+        return (float(max(0, lo)), float(hi), len(rel),
+                f"5..95% of leave-one-design-out cycle differences relative to (predicted + "
+                f"{LATENCY_BAND_OFFSET:g}) over {len(rel)} points ({family})")
 
     def calibrated_range(self, family: str) -> dict[str, object]:
         """What the family's fit points cover (for the out-of-range notes of an estimate)."""

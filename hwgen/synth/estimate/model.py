@@ -89,6 +89,10 @@ class FamilyParams:
     lut_per_fifo_bit: float = 0.5  # per bit of width and 32 entries of depth
     ff_per_fifo_bit: float = 2.0  # input/output registers per bit of width
     ff_per_port_bit: float = 2.0  # register slices on the top's stream ports
+    # Resource strategy (R > 1): registers per operand bit of each general multiplier, which the
+    # reuse loop pipelines (operands, product); Vivado HLS 2019.2 Conv1D at RF 16: ~65 FF per
+    # 16x16 multiplier in its csynth module row
+    ff_per_reuse_mult_bit: float = 0.5
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "FamilyParams":
@@ -377,7 +381,10 @@ def _general_kernel(n_mults: int, n_out: int, data_bits: int, w_bits: int, acc_b
 def _apply_kernel(est: LayerEstimate, k: _KernelCounts, fam: FamilyParams, copies: int = 1) -> None:
     lut = (fam.lut_per_mult_bit2 * k.lut_mult_bits2 + fam.lut_per_adder_bit * (k.shift_add_bits + k.adder_bits)
            + fam.lut_per_dsp * k.dsp_instances + fam.lut_per_mux_bit * k.mux_bits)
-    est.add(dsp=k.dsp * copies, lut=lut * copies, ff=fam.ff_per_dsp * k.dsp_instances * copies)
+    # FF around a DSP product (its operand/result registers) only where the layer is pipelined: the
+    # callers add fam.ff_per_dsp once they know the stages (a latency-0 Dense(1->64) holds 61 DSPs
+    # and no FF beyond its input register in both families' baselines)
+    est.add(dsp=k.dsp * copies, lut=lut * copies)
     for name in ("n_products", "zero", "shift", "shift_add", "mult_ops", "dsp_ops", "lut_mult_ops",
                  "mult_instances", "dsp_instances", "adders"):
         est.counts[name] = est.counts.get(name, 0) + getattr(k, name) * copies
@@ -415,13 +422,14 @@ def _dense_like(project: HlsProject, call: LayerCall, fam: FamilyParams, dev: De
         k = _general_kernel(block, n_out, data_bits, w_bits, acc_bits, fam, dev)
         k.mux_bits = block * data_bits * (min(rf, n_in) - 1)
         _apply_kernel(est, k, fam, copies)
+        est.add(ff=fam.ff_per_dsp * k.dsp_instances * copies)
         # Weight ROM: ARRAY_RESHAPE block factor=block_factor + ROM_nP_BRAM -> one word of
         # block x weight bits per reuse step (512x36 per BRAM18 in wide mode).
         bram = math.ceil(block * w_bits / 36.0) * math.ceil(rf / 512.0)
         est.add(bram_18k=bram * copies)
         est.counts["weight_rom_bits"] = block * w_bits * rf
         # accumulators and the pipelined reuse loop: registers per output and per product
-        est.add(ff=copies * (n_out * acc_bits * 2 + block * (data_bits + w_bits) * 0.5))
+        est.add(ff=copies * (n_out * acc_bits * 2 + block * (data_bits + w_bits) * fam.ff_per_reuse_mult_bit))
         est.latency = rf + _stages(k.path_ns, t_eff) + 2
         est.ii = rf
         est.counts["zero_weights"] = int(np.count_nonzero(codes == 0))
@@ -430,8 +438,12 @@ def _dense_like(project: HlsProject, call: LayerCall, fam: FamilyParams, dev: De
         k = _constant_kernel(codes, n_in, n_out, data_bits, w_type, acc_bits, bias_codes, reuse, fam, dev)
         _apply_kernel(est, k, fam, copies)
         stages = _stages(k.path_ns, t_eff)
+        arith_stages = stages
         if reuse > 1:
-            stages = max(stages, 1) + reuse - 1
+            arith_stages = max(stages, 1)
+            stages = arith_stages + reuse - 1
+        if stages:
+            est.add(ff=fam.ff_per_dsp * k.dsp_instances * copies)
         est.ii = max(1, reuse)
         est.path_ns = k.path_ns
         if k.dsp_instances and k.mult_ns > fam.dsp_pipeline_fraction * t_eff:
@@ -441,8 +453,10 @@ def _dense_like(project: HlsProject, call: LayerCall, fam: FamilyParams, dev: De
             est.add(ff=copies * k.dsp_instances * 3 * (data_bits + k.max_const_bits))
             est.counts["dsp_pipelined"] = 1
         est.latency = stages
-        # pipeline registers at each stage boundary inside the kernel (+ the R-1 reuse steps)
-        est.add(ff=copies * fam.ff_per_register_bit * _register_bits(k, stages))
+        # pipeline registers at each stage boundary of the arithmetic; the R-1 reuse steps of a
+        # Latency-strategy layer with R > 1 keep the accumulators in those same registers (Vivado HLS
+        # 2020.1, 4-128-3 at RF 16: 3,892 FF in all, not the 16 x sums of one register per step)
+        est.add(ff=copies * fam.ff_per_register_bit * _register_bits(k, arith_stages))
         if reuse > 1:
             est.add(ff=copies * k.mult_instances * (data_bits + k.max_const_bits) * 0.5 * (reuse - 1))
     est.add(lut=fam.lut_per_layer)
@@ -679,6 +693,8 @@ def _batchnorm(project, call, fam, dev, t_eff) -> LayerEstimate:
     _apply_kernel(est, k, fam)
     est.path_ns = fam.t_dsp_ns + fam.t_add_ns
     est.latency = _stages(est.path_ns, t_eff)
+    if est.latency:
+        est.add(ff=fam.ff_per_dsp * k.dsp_instances)
     return est
 
 
@@ -844,7 +860,7 @@ FITTED_COSTS = {
             "lut_per_table_lookup", "lut_per_layer", "lut_per_stream_layer", "lut_per_pool_output",
             "lut_per_divider", "lut_per_fifo_bit"),
     "ff": ("ff_per_dsp", "ff_per_stream_layer", "ff_per_register_bit", "ff_per_divider", "ff_per_fifo_bit",
-           "ff_per_port_bit"),
+           "ff_per_port_bit", "ff_per_reuse_mult_bit"),
 }
 
 

@@ -187,9 +187,11 @@ def _safe_eval(expr: str, names: dict[str, object]) -> float | None:
 _STRUCT = re.compile(r"struct\s+(\w+)\s*:\s*([\w:]+)\s*\{", re.M)
 
 
-def parse_parameters(text: str) -> dict[str, ConfigStruct]:
-    """Config structs of parameters.h (`struct config2 : nnet::dense_config { ... };`)."""
+def parse_parameters(text: str, macros: dict[str, float] | None = None) -> dict[str, ConfigStruct]:
+    """Config structs of parameters.h (`struct config2 : nnet::dense_config { ... };`); `macros` are
+    the numeric #defines of defines.h, which hls4ml up to 0.6 used for layer sizes (N_LAYER_2)."""
     text = _strip_block_comments(text)
+    macros = macros or {}
     structs: dict[str, ConfigStruct] = {}
     for m in _STRUCT.finditer(text):
         start, depth, i = m.end(), 1, m.end()
@@ -208,7 +210,7 @@ def parse_parameters(text: str) -> dict[str, ConfigStruct]:
             sm = re.match(r"static\s+(?:const|constexpr)\s+(?:const\s+)?([\w:<>\s*,]+?)\s+(\w+)\s*(?:\[[^\]]*\])?\s*=\s*(.+)$", stmt, re.S)
             if sm:
                 key, raw = sm.group(2), " ".join(sm.group(3).split())
-                value = _safe_eval(raw, {**st.values})
+                value = _safe_eval(raw, {**macros, **st.values})
                 if value is None:
                     if raw in ("true", "false"):
                         value = raw == "true"
@@ -232,6 +234,19 @@ _TYPEDEF = re.compile(r"^\s*typedef\s+(.+?)\s+(\w+)\s*;", re.M)
 
 def parse_defines(text: str) -> dict[str, str]:
     return {m.group(2): " ".join(m.group(1).split()) for m in _TYPEDEF.finditer(_strip_block_comments(text))}
+
+
+_DEFINE = re.compile(r"^\s*#define\s+(\w+)\s+([^\n]+?)\s*(?://[^\n]*)?$", re.M)
+
+
+def parse_macros(text: str) -> dict[str, float]:
+    """Numeric `#define N_LAYER_2 64` macros of defines.h (hls4ml <= 0.6 writes layer sizes so)."""
+    names: dict[str, float] = {}
+    for m in _DEFINE.finditer(_strip_block_comments(text)):
+        value = _safe_eval(m.group(2), names)
+        if value is not None:
+            names[m.group(1)] = value
+    return names
 
 
 _CALL = re.compile(r"nnet::(\w+)\s*<")
@@ -325,8 +340,10 @@ def read_project(path: Path) -> HlsProject:
             f"{path} is not a complete hls4ml project: missing {', '.join(missing)} "
             "(re-run hls4ml's write(); the estimator reads the generated firmware, not the Keras model)"
         )
-    typedefs = parse_defines((firmware / "defines.h").read_text())
-    structs = parse_parameters((firmware / "parameters.h").read_text())
+    defines_text = (firmware / "defines.h").read_text()
+    typedefs = parse_defines(defines_text)
+    macros = parse_macros(defines_text)
+    structs = parse_parameters((firmware / "parameters.h").read_text(), macros)
     top_text = _strip_block_comments((firmware / f"{name}.cpp").read_text())
     hls_cfg = cfg.get("HLSConfig") or {}
     model_cfg = hls_cfg.get("Model") or {}
@@ -355,7 +372,8 @@ def read_project(path: Path) -> HlsProject:
     body = top_text[m.end() :]
     proj = HlsProject(
         path=path, project_name=name, backend=backend, io_type=str(cfg.get("IOType") or "io_parallel"),
-        part=str(cfg.get("Part") or ""), clock_period_ns=period, clock_uncertainty=unc_frac,
+        # XilinxPart: hls4ml <= 0.6
+        part=str(cfg.get("Part") or cfg.get("XilinxPart") or ""), clock_period_ns=period, clock_uncertainty=unc_frac,
         strategy=str(model_cfg.get("Strategy") or "Latency"), reuse_factor=int(model_cfg.get("ReuseFactor") or 1),
         top_pragma="", typedefs=typedefs, structs=structs, calls=[], input_types=[], input_sizes=[],
         hls4ml_version=str(cfg.get("Version") or ""),
@@ -374,7 +392,7 @@ def read_project(path: Path) -> HlsProject:
             continue
         size = None
         if pm.group(4):
-            value = _safe_eval(pm.group(4), {})
+            value = _safe_eval(pm.group(4), macros)
             size = int(value) if value else None
         top_params.append((pm.group(2), ftype, size or ftype.pack))
     depths = {dm.group(1): int(dm.group(2)) for dm in re.finditer(r"#pragma\s+HLS\s+STREAM\s+variable=(\w+)\s+depth=(\d+)", body)}
