@@ -93,6 +93,9 @@ class FamilyParams:
     # reuse loop pipelines (operands, product); Vivado HLS 2019.2 Conv1D at RF 16: ~65 FF per
     # 16x16 multiplier in its csynth module row
     ff_per_reuse_mult_bit: float = 0.5
+    # a register (and a cycle) at the input of every dense/conv after the first in a pipelined
+    # (io_parallel) top
+    product_input_register: bool = False
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "FamilyParams":
@@ -791,9 +794,20 @@ def estimate_structure(project: HlsProject, fam: FamilyParams, part: str | None 
         top.add(ff=in_bits + 2, lut=in_bits * 0.02 + 20)
         cycles = fam.top_overhead_cycles
         chain = 0.0  # combinational path carried from earlier latency-0 layers
+        seen_products = False
         for call, est in zip(project.calls, layers):
             if est.kind in ("reshape",):
                 continue
+            if fam.product_input_register and est.kind in ("dense", "conv") and seen_products:
+                # Vivado HLS registers the input of every multiplying layer after the first one in
+                # a pipelined top (the register lists of four committed projects: the relu output
+                # before each later dense, at 5 ns and at 25 ns alike)
+                cycles += 1
+                n_in = est.counts.get("n_in", 0) * max(1, est.counts.get("copies", 1))
+                in_t = call.input_type
+                top.add(ff=fam.ff_per_register_bit * n_in * (in_t.width if in_t is not None else 16))
+                chain = 0.0
+            seen_products = seen_products or est.kind in ("dense", "conv")
             out_bits = 0.0
             if call.output_type is not None:
                 n_out = est.counts.get("n_out", est.counts.get("n", 0)) * max(1, est.counts.get("copies", 1))
