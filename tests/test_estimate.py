@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -423,3 +424,33 @@ def test_committed_hls4ml_05_project_is_read_exactly(capsys):
         assert lo <= rep.resources[key] <= hi, (key, rep.resources[key], record["total"][key], (lo, hi))
     lo, hi = record["uncertainty"]["latency"]
     assert lo <= rep.latency_max <= hi and hi - lo < 20
+
+
+def _module_latency_rows(report_text: str) -> dict[str, int]:
+    """Worst-case latency of each `<func>_..._configN_U0` instance row of a csynth report."""
+    latency_section = report_text.split("Utilization Estimates")[0]  # the resource table repeats the rows
+    rows = {}
+    for m in re.finditer(r"^\s*\|\w+?_(config\d+)_U0\s*\|[^|]*\|\s*(\d+)\|\s*(\d+)\|", latency_section, re.M):
+        rows[m.group(1)] = int(m.group(3))
+    return rows
+
+
+@pytest.mark.parametrize("pid", ["neutdetector_conv1d_stream_rf16", "neutdetector_conv1d_stream_rf48",
+                                 "spehic_qkeras_cnn_pruned"])
+def test_resource_stream_conv_latency_per_layer_matches_the_module_rows(pid):
+    """hls4ml's Resource-strategy stream convolution does not pipeline its pixel loop: each of the
+    genuine module rows (Vivado HLS 2019.2 / 2020.1, RF 12-72) is pixels x (kernel latency + a few
+    cycles), not pixels x RF. Every conv layer of the model lands within 10% of its own row."""
+    from hwgen.synth.estimate import calibrate
+    from hwgen.synth.estimate.model import estimate_structure
+    from hwgen.synth.estimate.project import read_project
+
+    folder = REPO / "tests/fixtures/calibration/projects" / pid
+    rows = _module_latency_rows((folder / "report/myproject_csynth.rpt").read_text())
+    proj = read_project(folder)
+    raw = estimate_structure(proj, calibrate._family_params("vivado_hls", "2020.1"))
+    convs = [(c, e) for c, e in zip(proj.calls, raw.layers) if c.func.startswith("conv_")]
+    assert len(convs) >= 2
+    for call, est in convs:
+        measured = rows[call.config.name]
+        assert abs(est.latency - measured) <= 0.10 * measured, (call.name, est.latency, measured)

@@ -80,6 +80,10 @@ FAMILY_STRUCTURE: dict[str, dict] = {
         # committed projects (2019.2 jet MLP at 5 ns, 2020.1 4-128-3 MLPs at 25 ns): the input of
         # each dense after the first is registered at the top, one cycle each
         "product_input_register": True,
+        # Resource-strategy stream Conv1D/Conv2D (committed projects, Vivado HLS 2019.2 and 2020.1,
+        # RF 12-72): each input pixel takes the kernel's latency plus 6-9 cycles (window shift,
+        # output write, call), e.g. 200 pixels x (RF 12 + 9) = 4200 cycles in the module row
+        "stream_conv_resource_px_overhead": 7,
         "default_uncertainty": 0.125,
         "ff_per_register_bit": 1.0, "lut_per_pool_output": 5.0, "table_latency_cycles": 2,
         # AveragePooling with 'same' padding divides by the count of non-padded cells: Vivado HLS

@@ -75,6 +75,10 @@ class FamilyParams:
     top_overhead_cycles: int = 1  # input/output register of the top function
     default_uncertainty: float = 0.27  # fraction of the period, when the project does not say
     stream_conv_min_ii: int = 1  # achieved II per pixel of the stream convolution
+    # hls4ml's stream convolution pipelines its pixel loop only for the Latency strategy; with
+    # Resource each input pixel waits for the whole kernel call plus the window shift and the
+    # output write (None: treat Resource like Latency)
+    stream_conv_resource_px_overhead: int | None = None
     # Costs added in model v2 (hls4ml's own synthesis baselines):
     ff_per_register_bit: float = 1.0  # FF per bit of a pipeline / call-boundary register
     lut_per_pool_output: float = 0.0  # window control/rounding per pooling output beyond the adders
@@ -504,8 +508,15 @@ def _conv(project, call, fam, dev, t_eff, stream: bool) -> LayerEstimate:
         # case8's Conv1D reached II=3 per pixel; depthwise kernels (one product per channel and
         # tap) reach II=1 (hls4ml baselines: 32 and 1024 pixels -> latency 35 and 1028)
         ii_px = max(reuse, 1 if "depthwise" in call.func else fam.stream_conv_min_ii)
-        est.ii = pixels_in * ii_px
-        est.latency = pixels_in * ii_px + kernel_latency + 1
+        if (strategy == "resource" and "depthwise" not in call.func
+                and fam.stream_conv_resource_px_overhead is not None):
+            # the ReadInputWidth loop is not pipelined: every pixel takes the kernel's own latency
+            ii_px = kernel_latency + fam.stream_conv_resource_px_overhead
+            est.ii = pixels_in * ii_px
+            est.latency = pixels_in * ii_px + 1  # the last pixel's kernel is inside its own step
+        else:
+            est.ii = pixels_in * ii_px
+            est.latency = pixels_in * ii_px + kernel_latency + 1
         if "depthwise" in call.func:
             # the depthwise window step keeps its stream read and its packed output write as
             # stages of their own: the fit points' depthwise baselines end 2 cycles (DepthwiseConv2D,
@@ -640,7 +651,8 @@ def _pooling(project, call, fam, dev, t_eff, stream: bool) -> LayerEstimate:
         # one comparator/adder per channel, applied sequentially over the window / stream
         est.add(lut=chan * 2 * w * fam.lut_per_adder_bit + fam.lut_per_stream_layer,
                 ff=chan * w + fam.ff_per_stream_layer)
-        in_px = int(_cfg_num(call, "in_height", 1) or 1) * int(_cfg_num(call, "in_width", 1) or 1)
+        # pooling1d configs name their input width n_in; pooling2d in_height x in_width
+        in_px = int(_cfg_num(call, "in_height", 1) or 1) * int(_cfg_num(call, "in_width", _cfg_num(call, "n_in", 1)) or 1)
         est.latency = in_px + 2
         est.ii = in_px
     else:
