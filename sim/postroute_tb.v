@@ -1,4 +1,4 @@
-// hwgen post-route testbench (template; the @-delimited fields are filled in by hwgen.rtl.postroute).
+// hwgen post-route testbench (template; the @-delimited fields are filled in by hwgen.synth.open.postroute).
 // Simulates the routed netlist that nextpnr wrote (Verilog with the architecture's cell models)
 // on the RTL testbench's vectors. The UART wrapper around the core is part of that netlist; to
 // feed one vector per clock instead of one per serial frame, the vectors are forced onto the

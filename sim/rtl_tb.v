@@ -1,4 +1,4 @@
-// hwgen RTL-simulation testbench (template; @NAME@ fields are filled in by hwgen.rtl.rtlsim).
+// hwgen RTL-simulation testbench (template; @NAME@ fields are filled in by hwgen.synth.open.rtlsim).
 // Reads N input vectors (one hex word per line, input 0 in the least significant bits) from
 // @IN_FILE@, drives them into the design under test one per clock cycle (pipelined) or one per
 // time step (combinational), and writes one hex output word per vector to @OUT_FILE@.

@@ -1,4 +1,4 @@
-// hwgen UART testbench (template; the @-delimited fields are filled in by hwgen.rtl.uart).
+// hwgen UART testbench (template; the @-delimited fields are filled in by hwgen.synth.open.uart).
 // Drives the board wrapper's serial line like a host: for each of N input vectors (hex words
 // read from @IN_FILE@) it sends IN_BYTES bytes, 8N1 at CLKS_PER_BIT clocks per bit, then
 // receives OUT_BYTES bytes from tx and writes the reassembled answer to @OUT_FILE@, one hex word

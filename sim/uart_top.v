@@ -1,4 +1,4 @@
-// hwgen UART board wrapper (template; the @-delimited fields are filled in by hwgen.rtl.uart).
+// hwgen UART board wrapper (template; the @-delimited fields are filled in by hwgen.synth.open.uart).
 //
 // Protocol (8N1 at @BAUD@ baud, @CLKS_PER_BIT@ clocks per bit at @CLK_HZ@ Hz):
 //   host -> board  IN_BYTES bytes: model_inp, little endian (first byte = bits 7:0), zero-padded
