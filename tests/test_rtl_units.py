@@ -249,3 +249,69 @@ def test_dead_inputs_and_constant_outputs_keep_the_interface(tf, tmp_path):
     rec = run_rtlsim(tmp_path / "rtl", design, X, logits, simulator="icarus")
     assert rec["bit_exact_fraction"] == 1.0
     assert np.all(logits[:, 2] == 0.40625) and np.all(logits[:, 1] == 0)
+
+
+def _ice40_carry_feedout(with_cin: bool) -> dict:
+    """Two iCE40 logic cells as nextpnr places them: lc0 computes the carry a&b (carry-in constant
+    0), lc1 passes it on (COUT = CIN with I1 = 1, I2 = 0) to the output y. Debian's nextpnr-ice40 0.4
+    writes such a feed-out cell without its CIN net."""
+    lc = {"ASYNC_SR": "0", "SET_NORESET": "0", "DFF_ENABLE": "0", "NEG_CLK": "0", "CARRY_ENABLE": "1"}
+    dirs = {p: "input" for p in ("I0", "I1", "I2", "I3", "CIN", "CLK", "CEN", "SR")} | {p: "output" for p in ("O", "LO", "COUT")}
+    first = {"type": "ICESTORM_LC", "attributes": {"NEXTPNR_BEL": "X3/Y7/lc7"}, "port_directions": dirs,
+             "parameters": {**lc, "CIN_CONST": "1", "CIN_SET": "0", "LUT_INIT": "0000000000000000"},
+             "connections": {"I1": [2], "I2": [3], "COUT": [10]}}
+    feed = {"type": "ICESTORM_LC", "attributes": {"NEXTPNR_BEL": "X3/Y8/lc0"}, "port_directions": dirs,
+            "parameters": {**lc, "CIN_CONST": "0", "CIN_SET": "0", "LUT_INIT": "1111111100000000"},
+            "connections": {"I1": ["1"], "I3": [10], "COUT": [11], **({"CIN": [10]} if with_cin else {})}}
+    return {"ports": {"a": {"direction": "input", "bits": [2]}, "b": {"direction": "input", "bits": [3]},
+                      "y": {"direction": "output", "bits": [11]}},
+            "cells": {"first": first, "feed": feed},
+            "netnames": {"a": {"bits": [2]}, "b": {"bits": [3]}, "y": {"bits": [11]}, "carry": {"bits": [10]}}}  # fmt: skip
+
+
+def _simulate_ice40_cells(module: dict, work) -> list[str]:
+    import json
+    import subprocess
+
+    from hwgen.synth.open.postroute import DEFINES, cell_library
+    from hwgen.tools import find_tool
+
+    yosys, iverilog, vvp = find_tool("yosys"), find_tool("iverilog"), find_tool("vvp")
+    (work / "n.json").write_text(json.dumps({"modules": {"top": module}}))
+    subprocess.run([*yosys.argv, "-q", "-p", "read_json n.json; write_verilog -noattr n.v"], cwd=work, check=True)
+    cells_sim, _ = cell_library("ice40", {"ICESTORM_LC"}, yosys)
+    (work / "tb.v").write_text(
+        "module tb; reg a, b; wire y; top dut(.a(a), .b(b), .y(y)); integer i;\n"
+        "initial begin for (i = 0; i < 4; i = i + 1) begin {a, b} = i; #1 $display(\"%b\", y); end end\nendmodule\n"
+    )
+    defs = [x for d in DEFINES["ice40"] for x in ("-D", d)]
+    subprocess.run([*iverilog.argv, "-g2012", "-o", "t.vvp", "-s", "tb", *defs, "n.v", str(cells_sim), "tb.v"], cwd=work, check=True,
+                   capture_output=True)  # fmt: skip
+    out = subprocess.run([*vvp.argv, "-n", "t.vvp"], cwd=work, check=True, capture_output=True, text=True).stdout
+    return out.split()
+
+
+@pytest.mark.skipif(not all(tool_available(t) for t in ("yosys", "iverilog")), reason="needs Yosys and Icarus")
+def test_ice40_carry_input_left_out_by_nextpnr_is_the_cell_below(tmp_path):
+    from hwgen.synth.open.postroute import complete_ice40_carry_chains
+
+    # As nextpnr-ice40 0.11 writes it: CIN present, nothing to add, and the carry simulates.
+    whole = _ice40_carry_feedout(with_cin=True)
+    assert complete_ice40_carry_chains(whole) == 0
+    (tmp_path / "whole").mkdir()
+    assert _simulate_ice40_cells(whole, tmp_path / "whole") == ["0", "0", "0", "1"]
+    # As 0.4 writes it: the carry out simulates as X until CIN is the COUT of the cell below
+    # (lc0 of tile Y8 takes lc7 of Y7), the fabric's dedicated wire.
+    bare = _ice40_carry_feedout(with_cin=False)
+    (tmp_path / "bare").mkdir()
+    assert _simulate_ice40_cells(bare, tmp_path / "bare") == ["x"] * 4
+    assert complete_ice40_carry_chains(bare) == 1
+    assert bare["cells"]["feed"]["connections"]["CIN"] == [10]
+    (tmp_path / "fixed").mkdir()
+    assert _simulate_ice40_cells(bare, tmp_path / "fixed") == ["0", "0", "0", "1"]
+    # a carry-in that is a constant, or a cell with no carry cell below, is left alone
+    const = _ice40_carry_feedout(with_cin=False)
+    const["cells"]["feed"]["parameters"]["CIN_CONST"] = "1"
+    lonely = _ice40_carry_feedout(with_cin=False)
+    lonely["cells"]["first"]["attributes"]["NEXTPNR_BEL"] = "X4/Y7/lc7"
+    assert complete_ice40_carry_chains(const) == 0 and complete_ice40_carry_chains(lonely) == 0

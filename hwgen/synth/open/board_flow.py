@@ -224,7 +224,7 @@ def after_route(run_dir: Path, board, design, arch: str, pl: Placement, work: Pa
         notes.append(f"post-route simulation failed: {' '.join(str(exc).split())[:400]}")
         say(notes[-1])
     finally:
-        for big in (ROUTED_JSON, "routed.v", "post_inputs.hex", "post_outputs.hex", "post_tb.v"):
+        for big in (ROUTED_JSON, "routed_sim.json", "routed.v", "post_inputs.hex", "post_outputs.hex", "post_tb.v"):
             (work / big).unlink(missing_ok=True)
         shutil.rmtree(work / "cell_models", ignore_errors=True)
     return details, notes

@@ -166,6 +166,55 @@ def routed_module(routed_json: Path) -> tuple[str, dict]:
     return next(iter(modules.items()))
 
 
+_ICE40_BEL = re.compile(r"^X(\d+)/Y(\d+)/lc([0-7])$")
+
+
+def _flag(params: dict, key: str) -> bool:
+    """A one-bit cell parameter as nextpnr writes it ('1', '0', or a binary string)."""
+    value = str(params.get(key, "0")).strip() or "0"
+    return set(value) <= {"0", "1"} and int(value, 2) != 0
+
+
+def complete_ice40_carry_chains(module: dict) -> int:
+    """Connect the dedicated carry wire that an iCE40 routed netlist leaves implicit; returns how
+    many CIN inputs were connected.
+
+    An iCE40 logic cell's carry input is hard-wired to the carry output of the cell below it: lc k
+    of a tile takes lc k-1's COUT, lc 0 takes lc 7's of the tile below (x, y-1). nextpnr-ice40 0.11
+    writes that wire as the CIN net; 0.4 (Debian's package) omits it on the cells that start a
+    carry chain's feed-out (a chain leaving through a LUT), writing the carry only as the I3 net. The
+    cell model then reads CIN as z and the carry out as X. A cell whose carry is on (CARRY_ENABLE) and
+    not constant (CIN_CONST = 0) but has no CIN gets the COUT net of the cell placed below it:
+    exactly the connection the fabric makes, and the one every cell that has a CIN shows."""
+    cells = module.get("cells") or {}
+    at = {str((c.get("attributes") or {}).get("NEXTPNR_BEL", "")): c for c in cells.values()}
+    next_bit = 1 + max([b for c in cells.values() for bs in (c.get("connections") or {}).values() for b in bs
+                        if isinstance(b, int)] or [1])  # fmt: skip
+    fixed = 0
+    for cell in cells.values():
+        conns = cell.get("connections") or {}
+        params = cell.get("parameters") or {}
+        if cell.get("type") != "ICESTORM_LC" or conns.get("CIN") or not _flag(params, "CARRY_ENABLE") \
+                or _flag(params, "CIN_CONST"):  # fmt: skip
+            continue
+        m = _ICE40_BEL.match(str((cell.get("attributes") or {}).get("NEXTPNR_BEL", "")))
+        if m is None:
+            continue
+        x, y, k = (int(g) for g in m.groups())
+        below = at.get(f"X{x}/Y{y}/lc{k - 1}" if k > 0 else f"X{x}/Y{y - 1}/lc7")
+        if below is None or below.get("type") != "ICESTORM_LC" or not _flag(below.get("parameters") or {}, "CARRY_ENABLE"):
+            continue  # the fabric's carry input is then the chain's constant: nothing drives it
+        bconns = below.setdefault("connections", {})
+        if not bconns.get("COUT"):
+            bconns["COUT"] = [next_bit]
+            below.setdefault("port_directions", {})["COUT"] = "output"
+            next_bit += 1
+        conns["CIN"] = list(bconns["COUT"])
+        cell.setdefault("port_directions", {})["CIN"] = "input"
+        fixed += 1
+    return fixed
+
+
 def _taps(netnames: dict, base: str, width: int) -> list[bool]:
     return [f"{base}[{k}]" in netnames for k in range(width)]
 
@@ -223,6 +272,14 @@ def run_post_route(
     top, module = routed_module(work / routed_json)
     cell_types = {str(c.get("type", "")) for c in (module.get("cells") or {}).values()}
     cells_sim, models_source = cell_library(arch, cell_types, yosys)
+    netlist_fixes = []
+    if arch == "ice40":
+        n_carry = complete_ice40_carry_chains(module)
+        if n_carry:
+            netlist_fixes.append(f"{n_carry} ICESTORM_LC carry inputs (CIN) connected to the COUT of the cell below: "
+                                 "the fabric's dedicated carry wire, which this nextpnr left out of the routed netlist")
+            routed_json = "routed_sim.json"
+            (work / routed_json).write_text(json.dumps({"modules": {top: module}}))
     netlist_v = "routed.v"
     script = work / "routed_to_verilog.ys"
     script.write_text(f"read_json {routed_json}\nwrite_verilog -noattr {netlist_v}\n")
@@ -258,6 +315,7 @@ def run_post_route(
         simulator=f"icarus-{iverilog.version}" if iverilog.version else "icarus",
         cell_models=f"{models_source}: share/{arch}/cells_sim.v" + (f" + hwgen sim/{extra.name}" if extra is not None else ""),
         cell_model_fixes=fixes,
+        netlist_fixes=netlist_fixes,
         cells=len(module.get("cells") or {}),
         latency_cycles=int(design.latency_cycles),
         drive="vectors forced on the wrapper's core_in nets, answers read from core_out, one per clock",
