@@ -301,6 +301,26 @@ def test_fit_is_linear_in_costs_and_leaves_whole_designs_out():
     assert held and not any(q in cal.family_points(q.family, "lut") for q in held)
 
 
+def test_clamped_table_index_is_costed_for_sigmoid_only():
+    """hls4ml clamps the sigmoid index on both sides (ELU on one): only the sigmoid points carry the
+    clamped-lookup count, one per lane, and their fitted cost is positive in both families."""
+    from hwgen.synth.estimate.calibration import load_calibration
+
+    cal = load_calibration()
+    acts = [p for p in cal.points if "_activations_" in p.id]
+    sig = [p for p in acts if p.id.endswith("-sigmoid")]
+    assert len(sig) == 6
+    for p in acts:
+        n = p.terms["lut"]["lut_per_clamped_lookup"]
+        assert (n > 0) == p.id.endswith("-sigmoid"), p.id
+    # io_parallel: every lane of the activation has its own index; io_stream: one packed word
+    par = {p.terms["lut"]["lut_per_clamped_lookup"] for p in sig if "io_parallel" in p.id}
+    stream = {p.terms["lut"]["lut_per_clamped_lookup"] for p in sig if "io_stream" in p.id}
+    assert len(par) == 1 and len(stream) == 1 and max(stream) <= max(par)
+    for family in ("vitis_hls", "vivado_hls"):
+        assert cal.fitted_costs(family)["lut_per_clamped_lookup"] > 0
+
+
 def _run_dir(tmp_path: Path, project: Path, backend: str) -> Path:
     run = tmp_path / f"run_{backend}"
     shutil.copytree(project, run / "hls")

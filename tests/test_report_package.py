@@ -183,7 +183,8 @@ def test_template_files_are_package_data():
 
     cfg = tomllib.loads((REPO / "pyproject.toml").read_text())
     assert "hwgen.report" in cfg["tool"]["setuptools"]["packages"]
-    assert cfg["tool"]["setuptools"]["package-data"]["hwgen.report"] == ["templates/*"]
+    assert "hwgen.report.templates" in cfg["tool"]["setuptools"]["packages"]
+    assert cfg["tool"]["setuptools"]["package-data"]["hwgen.report.templates"] == ["*.j2", "*.css"]
     assert any(d.lower().startswith("jinja2") for d in cfg["project"]["dependencies"])
     assert (REPO / "hwgen" / "report" / "templates" / "report.html.j2").is_file()
 

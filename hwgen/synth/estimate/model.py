@@ -59,6 +59,10 @@ class FamilyParams:
     lut_per_mux_bit: float = 0.33  # per bit per extra mux input (R:1 sharing, input selection)
     lut_per_relu_bit: float = 0.65
     lut_per_table_lookup: float = 12.0  # index arithmetic per table read
+    # sigmoid/tanh/softplus/softsign index: hls4ml scales and offsets the input into a C `int`
+    # (x * N / range + N / 2) and clamps it on both sides to [0, N-1]: a 32-bit add and two 32-bit
+    # compares with their selects per lane, on top of the read (ELU/SELU clamp one side only)
+    lut_per_clamped_lookup: float = 0.0
     lut_per_layer: float = 10.0  # control of a called function (io_parallel)
     lut_per_stream_layer: float = 120.0  # control + handshakes of a dataflow process (io_stream)
     # FF costs
@@ -543,6 +547,10 @@ def _conv(project, call, fam, dev, t_eff, stream: bool) -> LayerEstimate:
     return est
 
 
+# table activations whose index hls4ml clamps on both sides (nnet_activation.h)
+TWO_SIDED_INDEX = frozenset({"sigmoid", "tanh", "softplus", "softsign"})
+
+
 def _activation(project, call, fam, dev, t_eff, stream: bool) -> LayerEstimate:
     func = call.func
     n = int(_cfg_num(call, "n_in", 0) or 0)
@@ -581,6 +589,8 @@ def _activation(project, call, fam, dev, t_eff, stream: bool) -> LayerEstimate:
         else:
             est.add(bram_18k=copies * per_copy)
         est.add(lut=lanes * fam.lut_per_table_lookup + lanes * w_out * 0.25)
+        if func in TWO_SIDED_INDEX:
+            est.add(lut=lanes * fam.lut_per_clamped_lookup)
         # the index arithmetic and the ROM read are pipelined: the lanes' values are registered
         est.add(ff=fam.ff_per_register_bit * lanes * w_in * fam.table_latency_cycles)
         est.latency = fam.table_latency_cycles
@@ -883,7 +893,7 @@ def estimate_structure(project: HlsProject, fam: FamilyParams, part: str | None 
 # `linear_terms` returns and what calibration.yaml stores per point.
 FITTED_COSTS = {
     "lut": ("lut_per_mult_bit2", "lut_per_adder_bit", "lut_per_dsp", "lut_per_mux_bit", "lut_per_relu_bit",
-            "lut_per_table_lookup", "lut_per_layer", "lut_per_stream_layer", "lut_per_pool_output",
+            "lut_per_table_lookup", "lut_per_clamped_lookup", "lut_per_layer", "lut_per_stream_layer", "lut_per_pool_output",
             "lut_per_divider", "lut_per_fifo_bit"),
     "ff": ("ff_per_dsp", "ff_per_stream_layer", "ff_per_register_bit", "ff_per_divider", "ff_per_fifo_bit",
            "ff_per_port_bit", "ff_per_reuse_mult_bit"),
