@@ -9,6 +9,7 @@ or a power of two (a shift).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -222,15 +223,24 @@ def test_malformed_project_gives_clear_error(projects, tmp_path, capsys):
         estimate_project(projects["hard"], tool="quartus-23.1")
 
 
+def _assert_measured_is_the_report(point: dict, prov: dict) -> None:
+    """The point's figures are those of its fixture report, whose digest is the recorded one."""
+    from hwgen.synth.vendor_tools.reports import parse_report
+
+    path = REPO / prov["fixture"]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == prov["fixture_sha256"]
+    rep = parse_report(path)
+    for key in ("dsp", "lut", "ff", "bram_18k"):
+        assert point["measured"][key] == rep.resources[key]
+    assert point["measured"]["latency"] == rep.latency_max
+
+
 def test_calibration_points_come_from_the_fixtures():
     """Measured figures stored in calibration.yaml equal what is read from the copied genuine
     reports (vendor reports through parse_report, hls4ml baselines through read_baseline, with the
     sha256 of SOURCE.json) and the published table as quoted in the issue."""
-    import hashlib
-
     from hwgen.synth.estimate.baselines import read_baseline
     from hwgen.synth.estimate.calibration import CALIBRATION_FILE
-    from hwgen.synth.vendor_tools.reports import parse_report
 
     data = yaml.safe_load(CALIBRATION_FILE.read_text())
     source = json.loads((REPO / "tests/fixtures/calibration/hls4ml_baselines/SOURCE.json").read_text())
@@ -241,12 +251,7 @@ def test_calibration_points_come_from_the_fixtures():
         prov = point["provenance"]
         kinds.add(prov["kind"])
         if prov["kind"] == "vendor_report":
-            path = REPO / prov["fixture"]
-            assert hashlib.sha256(path.read_bytes()).hexdigest() == prov["fixture_sha256"]
-            rep = parse_report(path)
-            for key in ("dsp", "lut", "ff", "bram_18k"):
-                assert point["measured"][key] == rep.resources[key]
-            assert point["measured"]["latency"] == rep.latency_max
+            _assert_measured_is_the_report(point, prov)
         elif prov["kind"] == "hls4ml_baseline":
             path = REPO / prov["fixture"]
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -263,12 +268,7 @@ def test_calibration_points_come_from_the_fixtures():
             assert src["repo"] == prov["repo"] and src["resolved_commit"] == prov["commit"] and len(prov["commit"]) == 40
             for entry in src["files"]:
                 assert hashlib.sha256((folder / entry["local"]).read_bytes()).hexdigest() == entry["sha256"]
-            path = REPO / prov["fixture"]
-            assert hashlib.sha256(path.read_bytes()).hexdigest() == prov["fixture_sha256"]
-            rep = parse_report(path)
-            for key in ("dsp", "lut", "ff", "bram_18k"):
-                assert point["measured"][key] == rep.resources[key]
-            assert point["measured"]["latency"] == rep.latency_max
+            _assert_measured_is_the_report(point, prov)
         else:
             dsp, lut, ff, ns = published[prov["row"]]
             assert (point["measured"]["dsp"], point["measured"]["lut"], point["measured"]["ff"]) == (dsp, lut, ff)
