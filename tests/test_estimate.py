@@ -301,6 +301,20 @@ def test_fit_is_linear_in_costs_and_leaves_whole_designs_out():
     assert held and not any(q in cal.family_points(q.family, "lut") for q in held)
 
 
+def test_wide_products_take_the_cheaper_dsp_split():
+    """A 32 x 21 product puts the 21-bit operand on the 27-bit port (2 slices, not 4); with each
+    channel's own constants the 32-bit DepthwiseConv2D lands on Vivado HLS 2020.1's 54 DSP."""
+    from hwgen.synth.estimate.calibration import load_calibration
+    from hwgen.synth.estimate.model import Device
+
+    dev = Device.from_part("xcvu13p-flga2577-2-e")
+    assert [dev.dsp_tiles(a, b) for a, b in [(16, 16), (27, 18), (24, 24), (32, 21), (21, 32), (32, 32)]] == [
+        1, 1, 2, 2, 2, 4]
+    cal = load_calibration()
+    p = next(q for q in cal.points if q.id == "hls4ml_Vivado_2020.1_depthwise2d_io_stream-Vivado")
+    assert cal.predict(p, "dsp", exclude=p.id) == p.measured["dsp"] == 54
+
+
 def test_clamped_table_index_is_costed_for_sigmoid_only():
     """hls4ml clamps the sigmoid index on both sides (ELU on one): only the sigmoid points carry the
     clamped-lookup count, one per lane, and their fitted cost is positive in both families."""

@@ -137,8 +137,16 @@ class Device:
         return cls(part, 27, 18, False, "unknown")
 
     def dsp_tiles(self, a: int, b: int) -> int:
-        big, small = max(a, b), min(a, b)
-        return math.ceil(big / self.dsp_a) * math.ceil(small / self.dsp_b)
+        """DSP slices of an a x b signed product. A wide product is split into a signed top chunk
+        of the port width and unsigned chunks one bit narrower below it, and the tools pick the
+        cheaper way round: 32 x 21 puts the 21-bit operand on the 27-bit port and splits the 32-bit
+        one over the 18-bit port (18 + 14 bits, 2 slices; Vivado HLS 2020.1, DepthwiseConv2D with
+        32-bit data and constants of <= 21 bits: 54 DSP for 27 products); 32 x 32 needs 4."""
+
+        def chunks(width: int, port: int) -> int:
+            return 1 if width <= port else 1 + math.ceil((width - port) / (port - 1))
+
+        return min(chunks(a, self.dsp_a) * chunks(b, self.dsp_b), chunks(b, self.dsp_a) * chunks(a, self.dsp_b))
 
 
 @dataclass
@@ -502,9 +510,25 @@ def _conv(project, call, fam, dev, t_eff, stream: bool) -> LayerEstimate:
     else:
         copies = int(_cfg_num(call, "n_pixels", 1) or 1)
     if "depthwise" in call.func:
-        n_in, n_out = fh * fw, 1
-        copies *= chan
+        w = call.weights
+        if w is not None and w.size == fh * fw * chan and not (strategy == "resource" and reuse > 1):
+            # one kernel per channel: the window (kernel position, channel) times a block-diagonal
+            # matrix whose off-channel entries are zero products, so each channel's own constants
+            # decide its multipliers (not full-width placeholders)
+            diag = np.zeros((fh * fw * chan, chan))
+            for c in range(chan):
+                diag[c::chan, c] = np.asarray(w, dtype=float).reshape(-1)[c::chan]
+            call = replace(call, weights=diag.reshape(-1))
+            n_in, n_out = fh * fw * chan, chan
+        else:
+            n_in, n_out = fh * fw, 1
+            copies *= chan
     est = _dense_like(project, call, fam, dev, t_eff, n_in, n_out, reuse, strategy, copies, mult_cfg, kind="conv")
+    if "depthwise" in call.func and n_out == chan and chan > 1:
+        # the block-diagonal's off-channel zeros are not products of the layer
+        off = fh * fw * chan * (chan - 1)
+        est.counts["n_products"] = est.counts.get("n_products", 0) - off
+        est.counts["zero"] = est.counts.get("zero", 0) - off
     kernel_latency = est.latency
     data_bits = _bits(call.input_type)
     if stream:
