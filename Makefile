@@ -25,7 +25,7 @@ tools:
 	@bash scripts/install-tools.sh
 
 # The demo: digits_mlp through training, C-sim, the open path (bit-exact RTL simulation and
-# Yosys LUT/FF) and the labelled estimate, about 80 s on 2 cores after the install;
+# Yosys LUT/FF) and the labelled estimate, about 90 s on 2 cores after the install;
 # `make demo-estimate` leaves the open path out (about 25 s).
 demo: install
 	$(VENV)/bin/hwgen flow models/digits_mlp.yaml --synth open,estimate
