@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -27,10 +26,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from hwgen.errors import HwgenError, ToolMissing  # noqa: E402
-from hwgen.synth.open.yosys import map_cells, parse_stat_json  # noqa: E402
+from hwgen.synth.open.yosys import SYNTH_COMMANDS, map_cells, parse_stat_json  # noqa: E402
 from hwgen.tools import find_tool  # noqa: E402
-
-FAMILY = re.compile(r"^synth_(?:xilinx\b.*-family (?P<x>\w+)|(?P<o>ecp5|ice40))", re.M)
 
 
 def _script_and_sources(run: Path) -> tuple[Path, Path, str]:
@@ -38,10 +35,12 @@ def _script_and_sources(run: Path) -> tuple[Path, Path, str]:
     if not scripts:
         raise HwgenError(f"{run} has no synth/yosys-*/yosys.ys; run `hwgen flow SPEC --synth open` first")
     script = scripts[0]
-    m = FAMILY.search(script.read_text())
-    if not m:
-        raise HwgenError(f"{script}: no synth_xilinx/synth_ecp5/synth_ice40 command")
-    return script, run / "rtl", m.group("x") or m.group("o")
+    lines = script.read_text().splitlines()
+    # the family whose synthesis command hwgen wrote into the script (hwgen.synth.open.yosys)
+    family = next((f for f, cmd in SYNTH_COMMANDS.items() if any(l.startswith(cmd + " ") for l in lines)), None)
+    if family is None:
+        raise HwgenError(f"{script}: none of hwgen's synthesis commands ({', '.join(SYNTH_COMMANDS.values())})")
+    return script, run / "rtl", family
 
 
 def run_one(tool, script: Path, rtl: Path, family: str) -> dict:

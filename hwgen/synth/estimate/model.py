@@ -509,26 +509,27 @@ def _conv(project, call, fam, dev, t_eff, stream: bool) -> LayerEstimate:
         copies = 1
     else:
         copies = int(_cfg_num(call, "n_pixels", 1) or 1)
+    off_channel = 0  # zero entries of a depthwise block-diagonal, which are not products of the layer
     if "depthwise" in call.func:
         w = call.weights
         if w is not None and w.size == fh * fw * chan and not (strategy == "resource" and reuse > 1):
             # one kernel per channel: the window (kernel position, channel) times a block-diagonal
-            # matrix whose off-channel entries are zero products, so each channel's own constants
-            # decide its multipliers (not full-width placeholders)
+            # matrix, so each channel's own constants decide its multipliers (not full-width
+            # placeholders)
+            flat = np.asarray(w, dtype=float).reshape(-1)
             diag = np.zeros((fh * fw * chan, chan))
             for c in range(chan):
-                diag[c::chan, c] = np.asarray(w, dtype=float).reshape(-1)[c::chan]
+                diag[c::chan, c] = flat[c::chan]
             call = replace(call, weights=diag.reshape(-1))
             n_in, n_out = fh * fw * chan, chan
+            off_channel = fh * fw * chan * (chan - 1)
         else:
             n_in, n_out = fh * fw, 1
             copies *= chan
     est = _dense_like(project, call, fam, dev, t_eff, n_in, n_out, reuse, strategy, copies, mult_cfg, kind="conv")
-    if "depthwise" in call.func and n_out == chan and chan > 1:
-        # the block-diagonal's off-channel zeros are not products of the layer
-        off = fh * fw * chan * (chan - 1)
-        est.counts["n_products"] = est.counts.get("n_products", 0) - off
-        est.counts["zero"] = est.counts.get("zero", 0) - off
+    if off_channel:
+        est.counts["n_products"] = est.counts.get("n_products", 0) - off_channel
+        est.counts["zero"] = est.counts.get("zero", 0) - off_channel
     kernel_latency = est.latency
     data_bits = _bits(call.input_type)
     if stream:
